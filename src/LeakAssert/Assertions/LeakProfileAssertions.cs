@@ -1,0 +1,63 @@
+using FluentAssertions;
+using FluentAssertions.Execution;
+using FluentAssertions.Formatting;
+using FluentAssertions.Primitives;
+using LeakAssert.Reporting;
+
+namespace LeakAssert.Assertions;
+
+/// <summary>FluentAssertions for a <see cref="LeakProfile"/>: <c>profile.Should().NotRetainMoreThan(1.MB())</c>.</summary>
+public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile, LeakProfileAssertions>
+{
+    static LeakProfileAssertions() => Formatter.AddFormatter(new ReportFormatter());
+
+    internal LeakProfileAssertions(LeakProfile subject) : base(subject) { }
+
+    /// <inheritdoc />
+    protected override string Identifier => "profile";
+
+    /// <summary>Asserts that the exact retained growth over the measured iterations is at most <paramref name="bound"/>.</summary>
+    public AndConstraint<LeakProfileAssertions> NotRetainMoreThan(ByteSize bound, string because = "", params object[] becauseArgs)
+    {
+        if (bound.Bytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(bound), bound.Bytes, $"The bound must be zero or more bytes, but was {bound.Bytes} bytes.");
+        return Check(p => Verdict.Total(p, bound), because, becauseArgs);
+    }
+
+    /// <summary>
+    /// Asserts that retained growth per iteration is at most <paramref name="bound"/> (<c>64.Bytes().PerIteration()</c>):
+    /// fails only while growth is still rising above it, so a cache that fills and levels off passes.
+    /// </summary>
+    public AndConstraint<LeakProfileAssertions> NotRetainMoreThan(PerIterationBound bound, string because = "", params object[] becauseArgs)
+    {
+        if (bound.Size.Bytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(bound), bound.Size.Bytes, $"The bound must be zero or more bytes per iteration, but was {bound.Size.Bytes} bytes.");
+        return Check(p => Verdict.PerIteration(p, bound), because, becauseArgs);
+    }
+
+    private AndConstraint<LeakProfileAssertions> Check(Func<LeakProfile, Verdict> decide, string because, object[] becauseArgs)
+    {
+        var verdict = Subject is null ? null : decide(Subject);
+        Execute.Assertion
+            .BecauseOf(because, becauseArgs)
+            .ForCondition(Subject is not null)
+            .FailWith("Expected {context:profile} to be measured{reason}, but found <null>.")
+            .Then
+            .ForCondition(verdict is { Passed: true })
+            .FailWith("Expected {context:profile} to have {0}{reason}, but it {1}.{2}",
+                new RawText(verdict?.Bound ?? ""), new RawText(verdict?.Finding ?? ""),
+                new RawText(Subject is null || verdict is null ? "" : "\n\n" + LeakReport.ToText(Subject, verdict)));
+        return new AndConstraint<LeakProfileAssertions>(this);
+    }
+
+    /// <summary>Text placed into a failure message as it is: FluentAssertions would quote and escape a string.</summary>
+    internal sealed record RawText(string Text);
+
+    private sealed class ReportFormatter : IValueFormatter
+    {
+        public bool CanHandle(object value) => value is RawText;
+
+        public void Format(object value, FormattedObjectGraph formattedGraph, FormattingContext context, FormatChild formatChild) =>
+            formattedGraph.AddFragment(((RawText)value).Text);
+    }
+}

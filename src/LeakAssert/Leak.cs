@@ -1,0 +1,36 @@
+using LeakAssert.Measurement;
+
+namespace LeakAssert;
+
+/// <summary>
+/// Runs a workload many times and measures what it retains. Leak tests measure a process-wide heap: run them where
+/// no other test executes at the same time (the [LeakTest] attributes do that for you).
+/// </summary>
+public static class Leak
+{
+    /// <summary>Runs <paramref name="workload"/> <paramref name="iterations"/> times (after a warmup) and profiles what it retains.</summary>
+    /// <exception cref="ArgumentException">An argument is out of range; the message names it and the allowed range.</exception>
+    public static LeakProfile Profile(Action workload, int iterations, LeakOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var o = LeakOptions.Validated(options, iterations);
+        // The sync path completes synchronously: no await in it ever yields.
+        return Runner.RunAsync(Workload.Of(workload), iterations, o).AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Runs an async workload <paramref name="iterations"/> times, one after another, and profiles what it retains.</summary>
+    public static Task<LeakProfile> ProfileAsync(Func<Task> workload, int iterations, LeakOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var o = LeakOptions.Validated(options, iterations);
+        return Runner.RunAsync(Workload.Of(workload), iterations, o).AsTask();
+    }
+
+    /// <summary>Runs an async workload <paramref name="iterations"/> times, one after another, and profiles what it retains.</summary>
+    public static Task<LeakProfile> ProfileAsync(Func<ValueTask> workload, int iterations, LeakOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var o = LeakOptions.Validated(options, iterations);
+        return Runner.RunAsync(Workload.Of(workload), iterations, o).AsTask();
+    }
+}

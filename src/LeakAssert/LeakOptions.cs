@@ -1,0 +1,41 @@
+namespace LeakAssert;
+
+/// <summary>How <see cref="Leak.Profile(Action, int, LeakOptions?)"/> runs and measures a workload. Every property has a default.</summary>
+public sealed record LeakOptions
+{
+    /// <summary>Iterations run before measuring (JIT tiering and one-time caches settle). Default: a tenth of the iterations, 1 to 1,000.</summary>
+    public int? Warmup { get; init; }
+
+    /// <summary>Exact retained-size checkpoints across the measured iterations, each after a forced full GC. Default 8; 2 to 1,000.</summary>
+    public int Checkpoints { get; init; } = 8;
+
+    /// <summary>Whether to record a sampled heap profile by allocation site. The verdict never depends on it. Default true.</summary>
+    public bool Sampling { get; init; } = true;
+
+    /// <summary>
+    /// Extra time LeakAssert may spend running more iterations when the exact figures show growth but the sampled
+    /// profile would have too few samples to say where it comes from. Zero turns this off. Default 10 s; at most 1 hour.
+    /// </summary>
+    public TimeSpan AttributionBudget { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Samples wanted behind the retained growth before its allocation sites are trusted. Default 10; 0 to 10,000.</summary>
+    public int MinAttributionSamples { get; init; } = 10;
+
+    internal int WarmupFor(int iterations) => Warmup ?? Math.Clamp(iterations / 10, 1, 1_000);
+
+    internal static LeakOptions Validated(LeakOptions? options, int iterations)
+    {
+        if (iterations is < 1 or > 100_000_000)
+            throw new ArgumentOutOfRangeException(nameof(iterations), iterations, $"iterations must be between 1 and 100,000,000, but was {iterations}.");
+        var o = options ?? new LeakOptions();
+        if (o.Warmup is < 0 or > 100_000_000)
+            throw new ArgumentOutOfRangeException(nameof(Warmup), o.Warmup, $"LeakOptions.Warmup must be between 0 and 100,000,000, but was {o.Warmup}.");
+        if (o.Checkpoints is < 2 or > 1_000)
+            throw new ArgumentOutOfRangeException(nameof(Checkpoints), o.Checkpoints, $"LeakOptions.Checkpoints must be between 2 and 1,000, but was {o.Checkpoints}.");
+        if (o.AttributionBudget < TimeSpan.Zero || o.AttributionBudget > TimeSpan.FromHours(1))
+            throw new ArgumentOutOfRangeException(nameof(AttributionBudget), o.AttributionBudget, $"LeakOptions.AttributionBudget must be between zero and 1 hour, but was {o.AttributionBudget}.");
+        if (o.MinAttributionSamples is < 0 or > 10_000)
+            throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), o.MinAttributionSamples, $"LeakOptions.MinAttributionSamples must be between 0 and 10,000, but was {o.MinAttributionSamples}.");
+        return o;
+    }
+}

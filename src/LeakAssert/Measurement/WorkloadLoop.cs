@@ -1,0 +1,48 @@
+using System.Runtime.CompilerServices;
+
+namespace LeakAssert.Measurement;
+
+/// <summary>
+/// The frames that call the user's workload. The trace reader cuts every sampled stack at this class, so a profile
+/// starts at the workload and not at the test runner; it must stay the only caller of the workload.
+/// </summary>
+internal static class WorkloadLoop
+{
+    internal const string IterationKey = "LeakAssert.Iteration";
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void RunSync(Action workload, int first, int count, string phase)
+    {
+        var i = first;
+        try
+        {
+            for (; i < first + count; i++) workload();
+        }
+        catch (Exception ex)
+        {
+            Tag(ex, phase, i);
+            throw;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static async ValueTask RunAsync(Func<ValueTask> workload, int first, int count, string phase)
+    {
+        var i = first;
+        try
+        {
+            for (; i < first + count; i++) await workload().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Tag(ex, phase, i);
+            throw;
+        }
+    }
+
+    // The exception itself surfaces unchanged (type, message, stack); where it happened rides along in Data.
+    private static void Tag(Exception ex, string phase, int index)
+    {
+        if (!ex.Data.Contains(IterationKey)) ex.Data[IterationKey] = $"{phase} iteration {index + 1}";
+    }
+}

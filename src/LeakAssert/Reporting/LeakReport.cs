@@ -1,0 +1,103 @@
+using System.Globalization;
+using LeakAssert.Assertions;
+using LeakAssert.Measurement;
+using LeakAssert.Profiles;
+
+namespace LeakAssert.Reporting;
+
+/// <summary>
+/// The report a developer reads first: the verdict, the exact growth at each checkpoint, pprof's top and traces of
+/// the retained diff, and how many samples stand behind each sampled figure. Culture-invariant.
+/// </summary>
+internal static class LeakReport
+{
+    private const int TopRows = 10;
+    private const int TraceStacks = 5;
+
+    public static string ToText(LeakProfile p, Verdict? verdict)
+    {
+        using var w = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        Write(w, p, verdict);
+        return w.ToString();
+    }
+
+    public static void Write(TextWriter w, LeakProfile p, Verdict? verdict)
+    {
+        WriteVerdict(w, p, verdict);
+        w.WriteLine();
+        WriteCheckpoints(w, p);
+        w.WriteLine();
+        WriteProfile(w, p);
+    }
+
+    private static void WriteVerdict(TextWriter w, LeakProfile p, Verdict? v)
+    {
+        var g = p.Growth;
+        if (v is not null)
+            w.WriteLine(Inv($"{(v.Passed ? "PASSED" : "FAILED")}: expected {v.Bound}; {v.Finding}."));
+        w.WriteLine(Inv($"Retained {p.RetainedGrowth} over {Verdict.Count(p.Iterations)} iterations (after {Verdict.Count(p.Warmup)} warmup): {ByteSize.Format(g.SlopeBytesPerIteration)} per iteration (least-squares slope, R² {g.RSquared:F2})."));
+        w.WriteLine(g.Trend switch
+        {
+            GrowthTrend.Rising => Inv($"Trend: still rising at the end ({ByteSize.Format(g.TailSlopeBytesPerIteration)} per iteration in the second half), as a leak does."),
+            GrowthTrend.Plateau => Inv($"Trend: levelled off ({ByteSize.Format(g.TailSlopeBytesPerIteration)} per iteration in the second half), as a cache that fills does."),
+            _ => Inv($"Trend: flat, within measurement noise (less than {ByteSize.Format(GrowthFit.NoiseBytes)} over the run)."),
+        });
+        w.WriteLine(Inv($"Traffic: {ByteSize.Format(p.AllocatedBytesPerIteration)} allocated per iteration ({p.TrafficScope})."));
+    }
+
+    private static void WriteCheckpoints(TextWriter w, LeakProfile p)
+    {
+        w.WriteLine("Exact retained heap, each after a forced full compacting GC:");
+        w.WriteLine("   iteration     retained       growth");
+        var baseline = p.Checkpoints[0].RetainedBytes;
+        foreach (var c in p.Checkpoints)
+            w.WriteLine(Inv($"{Verdict.Count(c.Iteration),12} {ByteSize.Format(c.RetainedBytes),12} {ByteSize.Format(c.RetainedBytes - baseline),12}"));
+        foreach (var c in p.AttributionCheckpoints)
+            w.WriteLine(Inv($"{Verdict.Count(c.Iteration),12} {ByteSize.Format(c.RetainedBytes),12} {ByteSize.Format(c.RetainedBytes - baseline),12}  (attribution only)"));
+    }
+
+    private static void WriteProfile(TextWriter w, LeakProfile p)
+    {
+        if (p.Profiles is not { } set)
+        {
+            w.WriteLine(Inv($"No heap profile: {p.SamplingProblem}. The verdict rests on the exact figures above, which were measured; only the allocation sites are missing."));
+            return;
+        }
+        var diff = set.Diff;
+        var samples = diff.SampleCount(SampleValue.InuseSpace);
+        var span = p.AttributionIterations > 0
+            ? Inv($"{Verdict.Count(p.Iterations)} measured + {Verdict.Count(p.AttributionIterations)} attribution iterations")
+            : Inv($"{Verdict.Count(p.Iterations)} iterations");
+        w.WriteLine(Inv($"Where it was allocated: sampled heap profile, diff after - before ({span}), inuse_space:"));
+        w.WriteLine(Inv($"estimate {ByteSize.Format(diff.Total(SampleValue.InuseSpace))} ± {ByteSize.Format(diff.InuseBytesMargin95)} (95%) from {samples} samples; exact growth {ExactGrowthOverProfile(p)}."));
+        if (p.AttributionIterations > 0)
+            w.WriteLine(Inv($"The exact growth was too small for {p.MinAttributionSamples} samples, so {Verdict.Count(p.AttributionIterations)} more iterations ran for attribution only."));
+        if (p.Growth.Trend == GrowthTrend.Rising && samples < p.MinAttributionSamples)
+            w.WriteLine(Inv($"Only {samples} samples stand behind the growth, fewer than the {p.MinAttributionSamples} wanted: treat the sites below as hints (raise iterations or LeakOptions.AttributionBudget)."));
+        w.WriteLine();
+        if (diff.Samples.Any(s => s.InuseSpace != 0))
+        {
+            Top.Of(diff, SampleValue.InuseSpace, TopRows).Write(w, Size);
+            w.WriteLine();
+            w.WriteLine("traces (inuse_space):");
+            Traces.Of(diff, SampleValue.InuseSpace, TraceStacks).Write(w, Size);
+        }
+        else
+        {
+            w.WriteLine("No sampled object allocated by the workload survived: nothing to attribute.");
+        }
+        w.WriteLine();
+        w.WriteLine(Inv($"Allocation churn in the diff (alloc_space): {ByteSize.Format(diff.Total(SampleValue.AllocSpace))} from {diff.SampleCount(SampleValue.AllocSpace)} samples."));
+        w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {ByteSize.Format(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {set.TotalSamples} samples in the trace; {set.ForeignSamples} from other threads or the test host were left out."));
+    }
+
+    private static string ExactGrowthOverProfile(LeakProfile p)
+    {
+        var last = p.AttributionCheckpoints.Count > 0 ? p.AttributionCheckpoints[^1] : p.Checkpoints[^1];
+        return ByteSize.Format(last.RetainedBytes - p.Checkpoints[0].RetainedBytes);
+    }
+
+    private static string Size(long bytes) => ByteSize.Format(bytes);
+
+    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,22 @@
+using LeakAssert.Profiles;
+
+namespace LeakAssert.Sampling;
+
+/// <summary>
+/// One allocation the runtime sampled while the workload ran, its stack trimmed to start at the workload, and
+/// whether it was alive at the baseline snapshot and at the final one.
+/// </summary>
+internal sealed record SampledAllocation(
+    IReadOnlyList<Frame> Stack,
+    string TypeName,
+    long Size,
+    bool AllocatedBeforeBaseline,
+    bool AliveAtBaseline,
+    bool AliveAtEnd);
+
+/// <summary>What reading the trace gave: the workload's samples, or why there is no trustworthy profile.</summary>
+internal sealed record SamplingResult(
+    IReadOnlyList<SampledAllocation> Allocations,
+    int TotalSamples,
+    int ForeignSamples,
+    string? Problem);
