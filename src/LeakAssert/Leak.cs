@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LeakAssert.Measurement;
 
 namespace LeakAssert;
@@ -19,6 +20,8 @@ public static class Leak
     }
 
     /// <summary>Runs an async workload <paramref name="iterations"/> times, one after another, and profiles what it retains.</summary>
+    /// <remarks>An <c>async () =&gt; ...</c> lambda would fit both async overloads; it binds to this one.</remarks>
+    [OverloadResolutionPriority(1)]
     public static Task<LeakProfile> ProfileAsync(Func<Task> workload, int iterations, LeakOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(workload);

@@ -11,7 +11,24 @@ namespace LeakAssert.Measurement;
 /// </summary>
 internal static class Runner
 {
+    // The GC heap and the EventPipe session are process-wide: two measurements at once would see each other's
+    // objects. Concurrent calls in one process therefore take turns.
+    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
+
     public static async ValueTask<LeakProfile> RunAsync(Workload workload, int iterations, LeakOptions options)
+    {
+        await OneAtATime.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            return await MeasureAsync(workload, iterations, options).ConfigureAwait(false);
+        }
+        finally
+        {
+            OneAtATime.Release();
+        }
+    }
+
+    private static async ValueTask<LeakProfile> MeasureAsync(Workload workload, int iterations, LeakOptions options)
     {
         var clock = Stopwatch.StartNew();
         var warmup = options.WarmupFor(iterations);
@@ -66,7 +83,7 @@ internal static class Runner
             }
 
             var profiles = recorder is not null && samplingProblem is null
-                ? ReadProfiles(recorder.TracePath, workload.Module, baselineAt, endAt, out samplingProblem)
+                ? ReadProfiles(recorder.TracePath, workload.IsAsync ? workload.Module : null, baselineAt, endAt, out samplingProblem)
                 : null;
             return new LeakProfile(iterations, warmup, checkpoints, extension, traffic.PerIteration(iterations), traffic.Scope,
                 profiles, samplingProblem, options.MinAttributionSamples, clock.Elapsed, measuredTime);
@@ -111,9 +128,9 @@ internal static class Runner
         return (int)Math.Clamp(Math.Min(wanted, affordable), 0, Math.Min(64L * iterations, int.MaxValue - iterations));
     }
 
-    private static ProfileSet? ReadProfiles(string tracePath, string module, DateTimeOffset baselineAt, DateTimeOffset endAt, out string? problem)
+    private static ProfileSet? ReadProfiles(string tracePath, string? asyncModule, DateTimeOffset baselineAt, DateTimeOffset endAt, out string? problem)
     {
-        var result = TraceReader.Read(tracePath, module);
+        var result = TraceReader.Read(tracePath, asyncModule);
         problem = result.Problem;
         if (problem is not null) return null;
         return new ProfileSet(

@@ -15,7 +15,11 @@ internal static class TraceReader
     // The runner's namespace: the first of its frames on a stack calls the workload; it and all below (test framework) are cut.
     internal const string LoopFrame = "LeakAssert.Measurement.";
 
-    public static SamplingResult Read(string tracePath, string? workloadModule)
+    /// <param name="tracePath">The finished .nettrace.</param>
+    /// <param name="asyncModule">For async workloads, their module: a continuation resumed on a pool thread no longer
+    /// has the runner below it, so a stack that reaches a frame of this module counts as the workload's. Null for sync
+    /// workloads, whose samples must have the runner's frame (and so its thread).</param>
+    public static SamplingResult Read(string tracePath, string? asyncModule)
     {
         var etlxPath = Path.ChangeExtension(tracePath, ".etlx");
         TraceLog.CreateFromEventPipeDataFile(tracePath, etlxPath, new TraceLogOptions { ContinueOnError = false });
@@ -88,7 +92,7 @@ internal static class TraceReader
         var foreign = 0;
         foreach (var s in raw)
         {
-            var stack = symbols.Resolve(s.Stack, workloadModule);
+            var stack = symbols.Resolve(s.Stack, asyncModule);
             if (stack is null) { foreign++; continue; }
             kept.Add(new SampledAllocation(
                 stack, s.TypeName, s.Size,

@@ -1,0 +1,41 @@
+namespace LeakAssert.Tests;
+
+/// <summary>The exact figures the verdict rests on, checked against leaks of known size.</summary>
+[Collection(HeapCollection.Name)]
+public sealed class ExactGrowthTests
+{
+    [Fact]
+    public void Retained_growth_of_a_known_leak_is_exact_to_a_few_kilobytes()
+    {
+        var leak = new StaticListLeak();
+        var profile = Leak.Profile(leak.Remember, iterations: 2_000, new LeakOptions { Sampling = false });
+        StaticListLeak.Clear();
+
+        const long expected = 2_000 * 1_024; // the list's capacity was reserved up front: only the arrays grow
+        profile.RetainedGrowth.Bytes.Should().BeCloseTo(expected, 16 * 1024);
+        profile.Growth.SlopeBytesPerIteration.Should().BeApproximately(1_024, 16);
+        profile.Growth.RSquared.Should().BeGreaterThan(0.99);
+        profile.Checkpoints.Should().HaveCount(9, "8 checkpoints after the baseline");
+        profile.Checkpoints.Select(c => c.Iteration).Should().BeInAscendingOrder().And.EndWith(2_000);
+    }
+
+    [Fact]
+    public void Allocation_traffic_per_iteration_is_exact_for_a_sync_workload()
+    {
+        var profile = Leak.Profile(() => Garbage.Churn(), iterations: 1_000, new LeakOptions { Sampling = false });
+
+        profile.AllocatedBytesPerIteration.Should().BeApproximately(50 * 1_024, 64);
+        profile.TrafficScope.Should().Contain("this thread");
+    }
+
+    [Fact]
+    public void Warmup_iterations_are_run_but_not_measured()
+    {
+        var calls = 0;
+        var profile = Leak.Profile(() => calls++, iterations: 500, new LeakOptions { Warmup = 37, Sampling = false });
+
+        calls.Should().Be(537);
+        profile.Warmup.Should().Be(37);
+        profile.Iterations.Should().Be(500);
+    }
+}

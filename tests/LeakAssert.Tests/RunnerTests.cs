@@ -1,0 +1,50 @@
+using System.Runtime;
+
+namespace LeakAssert.Tests;
+
+/// <summary>Runs end cleanly: exceptions surface unchanged, the GC mode and temp files are restored, calls take turns.</summary>
+[Collection(HeapCollection.Name)]
+public sealed class RunnerTests
+{
+    [Fact]
+    public void An_exception_from_the_workload_surfaces_unchanged_with_its_iteration_and_everything_is_cleaned_up()
+    {
+        var modeBefore = GCSettings.LatencyMode;
+        var tempBefore = LeakAssertTempFolders();
+        var calls = 0;
+        var boom = new InvalidOperationException("the workload broke");
+
+        var act = () => Leak.Profile(() => { if (++calls == 7) throw boom; }, iterations: 100, new LeakOptions { Warmup = 0 });
+
+        act.Should().Throw<InvalidOperationException>().Which.Should().BeSameAs(boom);
+        boom.Data["LeakAssert.Iteration"].Should().Be("measured iteration 7");
+        GCSettings.LatencyMode.Should().Be(modeBefore);
+        LeakAssertTempFolders().Should().BeEquivalentTo(tempBefore, "the session's trace files are deleted");
+    }
+
+    [Fact]
+    public async Task An_async_exception_in_warmup_names_the_warmup_iteration()
+    {
+        var calls = 0;
+        var act = () => Leak.ProfileAsync(async () => { await Task.Yield(); if (++calls == 3) throw new FormatException("bad"); }, iterations: 50, new LeakOptions { Warmup = 5 });
+
+        (await act.Should().ThrowAsync<FormatException>()).Which.Data["LeakAssert.Iteration"].Should().Be("warmup iteration 3");
+    }
+
+    [Fact]
+    public async Task Concurrent_profiles_in_one_process_take_turns_and_do_not_pollute_each_other()
+    {
+        var leak = new StaticListLeak();
+        var options = new LeakOptions { AttributionBudget = TimeSpan.Zero };
+        var leaky = Task.Run(() => Leak.Profile(leak.Remember, iterations: 2_000, options));
+        var clean = Task.Run(() => Leak.Profile(() => Garbage.Churn(), iterations: 2_000, options));
+        await Task.WhenAll(leaky, clean);
+        StaticListLeak.Clear();
+
+        (await leaky).RetainedGrowth.Bytes.Should().BeCloseTo(2_000 * 1_024, 16 * 1024);
+        (await clean).RetainedGrowth.Bytes.Should().BeLessThan(32 * 1024, "the leak ran before or after, never during");
+    }
+
+    private static string[] LeakAssertTempFolders() =>
+        Directory.GetDirectories(Path.GetTempPath(), "leakassert-*");
+}
