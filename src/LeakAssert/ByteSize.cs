@@ -14,7 +14,7 @@ public readonly record struct ByteSize(long Bytes) : IComparable<ByteSize>
     /// <summary>This size as a bound on growth per measured iteration.</summary>
     public PerIterationBound PerIteration() =>
         Bytes < 0
-            ? throw new ArgumentOutOfRangeException(nameof(Bytes), Bytes, "A per-iteration bound must be zero or more bytes.")
+            ? throw new ArgumentOutOfRangeException(nameof(Bytes), $"A per-iteration bound must be zero or more bytes, but was {Bytes} bytes.")
             : new PerIterationBound(this);
 
     /// <inheritdoc />
@@ -73,10 +73,10 @@ public static class ByteSizeExtensions
     public static ByteSize MB(this double value) =>
         double.IsFinite(value) && Math.Abs(value) < 1L << 40
             ? new ByteSize((long)Math.Round(value * (1 << 20)))
-            : throw new ArgumentOutOfRangeException(nameof(value), value, "A size in MB must be a finite number below 2^40.");
+            : throw new ArgumentOutOfRangeException(nameof(value), $"A size in MB must be a finite number below 2^40, but was {value}.");
 
     private static ByteSize Make(long value, long unit, string name) =>
         Math.Abs(value) <= long.MaxValue / unit
             ? new ByteSize(value * unit)
-            : throw new ArgumentOutOfRangeException(nameof(value), value, $"{value}.{name}() does not fit in 64 bits of bytes.");
+            : throw new ArgumentOutOfRangeException(nameof(value), $"{value}.{name}() does not fit in 64 bits of bytes.");
 }

@@ -26,16 +26,16 @@ public sealed record LeakOptions
     internal static LeakOptions Validated(LeakOptions? options, int iterations)
     {
         if (iterations is < 1 or > 100_000_000)
-            throw new ArgumentOutOfRangeException(nameof(iterations), iterations, $"iterations must be between 1 and 100,000,000, but was {iterations}.");
+            throw new ArgumentOutOfRangeException(nameof(iterations), $"iterations must be between 1 and 100,000,000, but was {iterations}.");
         var o = options ?? new LeakOptions();
         if (o.Warmup is < 0 or > 100_000_000)
-            throw new ArgumentOutOfRangeException(nameof(Warmup), o.Warmup, $"LeakOptions.Warmup must be between 0 and 100,000,000, but was {o.Warmup}.");
+            throw new ArgumentOutOfRangeException(nameof(Warmup), $"LeakOptions.Warmup must be between 0 and 100,000,000, but was {o.Warmup}.");
         if (o.Checkpoints is < 2 or > 1_000)
-            throw new ArgumentOutOfRangeException(nameof(Checkpoints), o.Checkpoints, $"LeakOptions.Checkpoints must be between 2 and 1,000, but was {o.Checkpoints}.");
+            throw new ArgumentOutOfRangeException(nameof(Checkpoints), $"LeakOptions.Checkpoints must be between 2 and 1,000, but was {o.Checkpoints}.");
         if (o.AttributionBudget < TimeSpan.Zero || o.AttributionBudget > TimeSpan.FromHours(1))
-            throw new ArgumentOutOfRangeException(nameof(AttributionBudget), o.AttributionBudget, $"LeakOptions.AttributionBudget must be between zero and 1 hour, but was {o.AttributionBudget}.");
+            throw new ArgumentOutOfRangeException(nameof(AttributionBudget), $"LeakOptions.AttributionBudget must be between zero and 1 hour, but was {o.AttributionBudget}.");
         if (o.MinAttributionSamples is < 0 or > 10_000)
-            throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), o.MinAttributionSamples, $"LeakOptions.MinAttributionSamples must be between 0 and 10,000, but was {o.MinAttributionSamples}.");
+            throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), $"LeakOptions.MinAttributionSamples must be between 0 and 10,000, but was {o.MinAttributionSamples}.");
         return o;
     }
 }

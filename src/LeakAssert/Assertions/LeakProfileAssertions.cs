@@ -20,7 +20,7 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
     public AndConstraint<LeakProfileAssertions> NotRetainMoreThan(ByteSize bound, string because = "", params object[] becauseArgs)
     {
         if (bound.Bytes < 0)
-            throw new ArgumentOutOfRangeException(nameof(bound), bound.Bytes, $"The bound must be zero or more bytes, but was {bound.Bytes} bytes.");
+            throw new ArgumentOutOfRangeException(nameof(bound), $"The bound must be zero or more bytes, but was {bound.Bytes} bytes.");
         return Check(p => Verdict.Total(p, bound), because, becauseArgs);
     }
 
@@ -31,7 +31,7 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
     public AndConstraint<LeakProfileAssertions> NotRetainMoreThan(PerIterationBound bound, string because = "", params object[] becauseArgs)
     {
         if (bound.Size.Bytes < 0)
-            throw new ArgumentOutOfRangeException(nameof(bound), bound.Size.Bytes, $"The bound must be zero or more bytes per iteration, but was {bound.Size.Bytes} bytes.");
+            throw new ArgumentOutOfRangeException(nameof(bound), $"The bound must be zero or more bytes per iteration, but was {bound.Size.Bytes} bytes.");
         return Check(p => Verdict.PerIteration(p, bound), because, becauseArgs);
     }
 

@@ -1,0 +1,35 @@
+namespace LeakAssert.Tests;
+
+/// <summary>Bad input is refused before anything runs, with one sentence naming the argument and the allowed range.</summary>
+public sealed class OptionsTests
+{
+    public static TheoryData<int, LeakOptions, string> BadInput => new()
+    {
+        { 0, new LeakOptions(), "iterations must be between 1 and 100,000,000, but was 0.*" },
+        { -5, new LeakOptions(), "iterations must be between 1 and 100,000,000, but was -5.*" },
+        { 10, new LeakOptions { Warmup = -1 }, "LeakOptions.Warmup must be between 0 and 100,000,000, but was -1.*" },
+        { 10, new LeakOptions { Checkpoints = 1 }, "LeakOptions.Checkpoints must be between 2 and 1,000, but was 1.*" },
+        { 10, new LeakOptions { AttributionBudget = TimeSpan.FromDays(2) }, "LeakOptions.AttributionBudget must be between zero and 1 hour, but was 2.00:00:00.*" },
+        { 10, new LeakOptions { AttributionBudget = TimeSpan.FromSeconds(-1) }, "LeakOptions.AttributionBudget must be between zero and 1 hour*" },
+        { 10, new LeakOptions { MinAttributionSamples = -3 }, "LeakOptions.MinAttributionSamples must be between 0 and 10,000, but was -3.*" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInput))]
+    public void Bad_arguments_are_refused_in_one_sentence(int iterations, LeakOptions options, string message)
+    {
+        var ran = false;
+        var act = () => Leak.Profile(() => ran = true, iterations, options);
+
+        act.Should().Throw<ArgumentOutOfRangeException>().WithMessage(message);
+        ran.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_null_workload_is_refused()
+    {
+        FluentActions.Invoking(() => Leak.Profile(null!, 10)).Should().Throw<ArgumentNullException>().WithParameterName("workload");
+        await FluentActions.Awaiting(() => Leak.ProfileAsync((Func<Task>)null!, 10)).Should().ThrowAsync<ArgumentNullException>();
+        await FluentActions.Awaiting(() => Leak.ProfileAsync((Func<ValueTask>)null!, 10)).Should().ThrowAsync<ArgumentNullException>();
+    }
+}

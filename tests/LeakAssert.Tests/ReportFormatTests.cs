@@ -1,0 +1,106 @@
+using System.Globalization;
+using LeakAssert.Measurement;
+using LeakAssert.Profiles;
+using LeakAssert.Reporting;
+using Xunit.Sdk;
+
+namespace LeakAssert.Tests;
+
+/// <summary>The text formats, pinned by golden files and built from fixed data so they do not depend on a run.</summary>
+public sealed class ReportFormatTests
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 22, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly Frame Handle = new("Shop.Cart.Add", "Shop", "/src/Shop/Cart.cs", 42);
+    private static readonly Frame Grow = new("System.Collections.Generic.List`1[System.__Canon].set_Capacity", "System.Private.CoreLib", null, 0);
+    private static readonly Frame AddWithResize = new("System.Collections.Generic.List`1[System.__Canon].AddWithResize", "System.Private.CoreLib", null, 0);
+    private static readonly Frame Test = new("Shop.Tests.CartTests+<>c__DisplayClass0_0.<Adding_items_does_not_leak>b__0", "Shop.Tests", "/src/Shop.Tests/CartTests.cs", 17);
+    private static readonly Frame Format = new("Shop.Cart.Describe{T}", "Shop", "/src/Shop/Cart.cs", 60);
+
+    internal static LeakProfile LeakingProfile()
+    {
+        var diff = new HeapProfile("diff",
+        [
+            new ProfileSample([Handle, Test], "System.Byte[]", 1_900, 1_945_600, 1_900, 1_945_600, 19, 19, 19 * 1.0e10),
+            new ProfileSample([Grow, AddWithResize, Handle, Test], "Shop.Item[]", 1, 131_096, 1, 131_096, 1, 1, 1.2e10),
+            new ProfileSample([Format, Test], "System.String", 4_000, 409_600, -1_000, -102_400, 4, 1, 1.0e10),
+        ], At);
+        var profiles = new ProfileSet(diff, diff, diff, TotalSamples: 40, ForeignSamples: 16);
+        var checkpoints = Enumerable.Range(0, 5).Select(k => new Checkpoint(k * 500, 4_000_000 + k * 500L * 1_040)).ToArray();
+        return new LeakProfile(2_000, 200, checkpoints, [], 2_100.5, "this thread, exact", profiles, null, 10,
+            TimeSpan.FromMilliseconds(900), TimeSpan.FromMilliseconds(400));
+    }
+
+    private static LeakProfile UnprofiledPlateau()
+    {
+        long[] retained = [4_000_000, 4_200_000, 4_300_000, 4_300_100, 4_300_050];
+        var checkpoints = retained.Select((r, k) => new Checkpoint(k * 1_000, r)).ToArray();
+        return new LeakProfile(4_000, 400, checkpoints, [], 600, "this thread, exact", null,
+            "the runtime's diagnostics server is not available (is DOTNET_EnableDiagnostics=0 set?)", 10,
+            TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(0.5));
+    }
+
+    [Fact]
+    public void The_report_of_a_leak_prints_verdict_checkpoints_top_and_traces() =>
+        Golden.Verify("report-leak.txt", LeakingProfile().Report());
+
+    [Fact]
+    public void The_report_without_a_profile_says_why_and_keeps_the_exact_figures() =>
+        Golden.Verify("report-no-profile.txt", UnprofiledPlateau().Report());
+
+    [Fact]
+    public void Top_is_pprof_shaped_and_ranks_by_absolute_flat()
+    {
+        var top = Top.Of(LeakingProfile().Profiles!.Diff, SampleValue.InuseSpace);
+
+        top.Rows.Select(r => r.Function).Should().StartWith(["Shop.Cart.Add", "System.Collections.Generic.List`1[System.__Canon].set_Capacity", "Shop.Cart.Describe{T}"]);
+        top.Rows.Single(r => r.Function == Test.Function).Should().Be(new TopRow(Test.Function, 0, 1_945_600 + 131_096 - 102_400, 21));
+        top.Total.Should().Be(1_945_600 + 131_096 + 102_400, "pprof's total is the sum of absolute values");
+    }
+
+    [Fact]
+    public void Reports_do_not_depend_on_the_current_culture()
+    {
+        var invariant = LeakingProfile().Report();
+        var previous = CultureInfo.CurrentCulture;
+        try
+        {
+            CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE");
+            LeakingProfile().Report().Should().Be(invariant);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
+    }
+
+    [Fact]
+    public void A_failed_assertion_message_is_the_sentence_then_the_report()
+    {
+        var act = () => LeakingProfile().Should().NotRetainMoreThan(512.Bytes().PerIteration(), "because {0} are independent", "carts");
+
+        var message = act.Should().Throw<XunitException>().Which.Message;
+        Golden.Verify("assertion-per-iteration.txt", message);
+    }
+
+    [Fact]
+    public void A_passing_assertion_chains()
+    {
+        var profile = LeakingProfile();
+        profile.Should().NotRetainMoreThan(2.MB()).And.NotRetainMoreThan(2.KB().PerIteration());
+    }
+
+    [Fact]
+    public void A_null_profile_fails_plainly()
+    {
+        var act = () => ((LeakProfile)null!).Should().NotRetainMoreThan(1.MB());
+        act.Should().Throw<XunitException>().WithMessage("Expected profile to be measured, but found <null>.");
+    }
+
+    [Fact]
+    public void A_negative_bound_is_refused_in_one_sentence()
+    {
+        var act = () => LeakingProfile().Should().NotRetainMoreThan(new ByteSize(-5));
+        act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("The bound must be zero or more bytes, but was -5 bytes.*");
+    }
+}
