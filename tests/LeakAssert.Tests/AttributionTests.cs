@@ -21,7 +21,7 @@ public sealed class AttributionTests
 
         var estimate = diff.Total(SampleValue.InuseSpace);
         estimate.Should().BeCloseTo(profile.RetainedGrowth.Bytes, (ulong)(2.1 * diff.InuseBytesMargin95),
-            "the estimate is unbiased; 2.1 times its 95% margin is about four standard errors");
+            "the estimate is unbiased; 2.1 times its 95% margin is about four standard errors\n{0}", profile.Report());
 
         var leaf = diff.Samples[0].Stack[0];
         leaf.File.Should().EndWith("Workloads.cs", "the test assembly's portable PDB gives file and line");
@@ -47,8 +47,11 @@ public sealed class AttributionTests
     public void Allocations_by_other_threads_are_left_out_of_the_profile()
     {
         using var stop = new CancellationTokenSource();
-        var polluter = new Thread(() => { while (!stop.IsCancellationRequested) Garbage.Churn(); }) { IsBackground = true };
+        long churned = 0;
+        using var running = new ManualResetEventSlim();
+        var polluter = new Thread(() => { running.Set(); while (!stop.IsCancellationRequested) churned += Garbage.Churn(); }) { IsBackground = true };
         polluter.Start();
+        running.Wait();
         try
         {
             var leak = new StaticListLeak();
@@ -56,7 +59,7 @@ public sealed class AttributionTests
             StaticListLeak.Clear();
 
             profile.Profiles.Should().NotBeNull(profile.SamplingProblem);
-            profile.Profiles!.ForeignSamples.Should().BeGreaterThan(0, "the polluting thread allocated many megabytes while the session ran");
+            profile.Profiles!.ForeignSamples.Should().BeGreaterThan(0, "the polluting thread allocated {0} bytes while the session ran ({1} samples in all)", Volatile.Read(ref churned), profile.Profiles.TotalSamples);
             profile.Profiles.After.Samples.SelectMany(s => s.Stack).Should().NotContain(f => f.Function.Contains("Garbage.Churn", StringComparison.Ordinal));
         }
         finally
@@ -96,7 +99,7 @@ public sealed class AttributionTests
 
         profile.RetainedGrowth.Bytes.Should().BeCloseTo(2_000 * 72, 24 * 1024, "64-byte arrays plus their 8-byte list slots, over the measured iterations only");
         profile.AttributionIterations.Should().BeGreaterThan(2_000);
-        profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(4);
+        profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(4, profile.Report());
         profile.Report().Should().Contain("more iterations ran for attribution only");
     }
 }

@@ -31,7 +31,13 @@ internal static class ForcedGc
         private readonly GCLatencyMode _previous = GCSettings.LatencyMode;
         private bool _disposed;
 
-        public LatencyScope() => GCSettings.LatencyMode = GCLatencyMode.Batch;
+        public LatencyScope()
+        {
+            GCSettings.LatencyMode = GCLatencyMode.Batch;
+            // A background GC already under way when the mode changes would still finish inside the window:
+            // a blocking full collection waits for it to end.
+            Collect();
+        }
 
         public void Dispose()
         {

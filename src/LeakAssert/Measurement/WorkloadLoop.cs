@@ -16,7 +16,7 @@ internal static class WorkloadLoop
         var i = first;
         try
         {
-            for (; i < first + count; i++) workload();
+            for (; i < first + count; i++) Call(workload);
         }
         catch (Exception ex)
         {
@@ -31,7 +31,7 @@ internal static class WorkloadLoop
         var i = first;
         try
         {
-            for (; i < first + count; i++) await workload().ConfigureAwait(false);
+            for (; i < first + count; i++) await Call(workload).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -39,6 +39,15 @@ internal static class WorkloadLoop
             throw;
         }
     }
+
+    // Tiered PGO devirtualizes a hot delegate call and inlines a small lambda into its caller; the workload's own
+    // allocations would then carry the runner's frame as their leaf and be cut away. An unoptimized trampoline keeps
+    // the call indirect, so the workload always has a frame of its own.
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.NoOptimization)]
+    private static void Call(Action workload) => workload();
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.NoOptimization)]
+    private static ValueTask Call(Func<ValueTask> workload) => workload();
 
     // The exception itself surfaces unchanged (type, message, stack); where it happened rides along in Data.
     private static void Tag(Exception ex, string phase, int index)
