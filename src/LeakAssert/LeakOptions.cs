@@ -21,6 +21,9 @@ public sealed record LeakOptions
     /// <summary>Samples wanted behind the retained growth before its allocation sites are trusted. Default 10; 0 to 10,000.</summary>
     public int MinAttributionSamples { get; init; } = 10;
 
+    /// <summary>EventPipe's buffer for the session. Small buffers lose events under heavy GC traffic; tests use that.</summary>
+    internal int SessionBufferMB { get; init; } = 64;
+
     internal int WarmupFor(int iterations) => Warmup ?? Math.Clamp(iterations / 10, 1, 1_000);
 
     internal static LeakOptions Validated(LeakOptions? options, int iterations)

@@ -46,7 +46,7 @@ internal static class Runner
             {
                 if (options.Sampling)
                 {
-                    recorder = EventPipeRecorder.TryStart(directory.FullName, out var startFailure);
+                    recorder = EventPipeRecorder.TryStart(directory.FullName, options.SessionBufferMB, out var startFailure);
                     if (recorder is null) samplingProblem = startFailure;
                 }
                 try

@@ -20,8 +20,6 @@ internal sealed class EventPipeRecorder : IDisposable
         | ClrTraceEventParser.Keywords.GCHeapSurvivalAndMovement
         | ClrTraceEventParser.Keywords.AllocationSampling);
 
-    // 4 MB already lost no events in measurements; the buffer is native memory, committed as it fills.
-    private const int BufferMB = 64;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
@@ -44,7 +42,7 @@ internal sealed class EventPipeRecorder : IDisposable
     }
 
     /// <summary>Starts the session, or returns null with the reason it could not be started.</summary>
-    public static EventPipeRecorder? TryStart(string directory, out string? failure)
+    public static EventPipeRecorder? TryStart(string directory, int bufferMB, out string? failure)
     {
         failure = null;
         var path = Path.Combine(directory, "session.nettrace");
@@ -60,7 +58,7 @@ internal sealed class EventPipeRecorder : IDisposable
                 new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose, Keywords),
                 new EventPipeProvider(CheckpointEvents.ProviderName, EventLevel.Informational),
             };
-            var config = new EventPipeSessionConfiguration(providers, BufferMB, requestRundown: true, requestStackwalk: true);
+            var config = new EventPipeSessionConfiguration(providers, bufferMB, requestRundown: true, requestStackwalk: true);
             var start = Task.Run(() => new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(config));
             if (!start.Wait(StartTimeout))
             {
