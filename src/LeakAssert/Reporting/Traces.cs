@@ -23,6 +23,8 @@ public sealed record Traces(IReadOnlyList<ProfileSample> Samples, SampleValue Va
             w.WriteLine(Separator);
             w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"type",10}:  {s.TypeName}"));
             w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"samples",10}:  {s.SampleCount(Value)}"));
+            if (Value == SampleValue.InuseSpace)
+                w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"margin95",10}:  ±{format((long)Math.Round(1.96 * Math.Sqrt(s.InuseBytesVariance)))}"));
             for (var i = 0; i < s.Stack.Count; i++)
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(i == 0 ? format(s[Value]) : ""),10}   {s.Stack[i]}"));
         }

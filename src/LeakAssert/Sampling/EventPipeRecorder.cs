@@ -144,8 +144,14 @@ internal sealed class EventPipeRecorder : IDisposable
 
     private static void StopQuietly(EventPipeSession session)
     {
-        try { session.Stop(); }
-        catch (Exception ex) when (ex is IOException or ServerNotAvailableException or TimeoutException or ServerErrorException) { }
+        try
+        {
+            session.Stop();
+        }
+        catch (Exception ex) when (ex is IOException or ServerNotAvailableException or TimeoutException or ServerErrorException)
+        {
+            // Cleanup after a failure that is already being reported; a second error would only hide the first.
+        }
         session.Dispose();
     }
 
