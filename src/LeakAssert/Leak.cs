@@ -19,6 +19,34 @@ public static class Leak
         return Runner.RunAsync(Workload.Of(workload), iterations, o).AsTask().GetAwaiter().GetResult();
     }
 
+    /// <summary>
+    /// Runs <paramref name="workload"/> as many times as fit in <see cref="LeakOptions.TimeBudget"/> (timed during the
+    /// warmup) and profiles what it retains.
+    /// </summary>
+    public static LeakProfile Profile(Action workload, LeakOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var o = LeakOptions.Validated(options, null);
+        return Runner.RunAsync(Workload.Of(workload), null, o).AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Runs an async workload as many times as fit in <see cref="LeakOptions.TimeBudget"/>, one after another.</summary>
+    [OverloadResolutionPriority(1)]
+    public static Task<LeakProfile> ProfileAsync(Func<Task> workload, LeakOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var o = LeakOptions.Validated(options, null);
+        return Runner.RunAsync(Workload.Of(workload), null, o).AsTask();
+    }
+
+    /// <summary>Runs an async workload as many times as fit in <see cref="LeakOptions.TimeBudget"/>, one after another.</summary>
+    public static Task<LeakProfile> ProfileAsync(Func<ValueTask> workload, LeakOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(workload);
+        var o = LeakOptions.Validated(options, null);
+        return Runner.RunAsync(Workload.Of(workload), null, o).AsTask();
+    }
+
     /// <summary>Runs an async workload <paramref name="iterations"/> times, one after another, and profiles what it retains.</summary>
     /// <remarks>An <c>async () =&gt; ...</c> lambda would fit both async overloads; it binds to this one.</remarks>
     [OverloadResolutionPriority(1)]

@@ -6,8 +6,15 @@ public sealed record LeakOptions
     /// <summary>Iterations run before measuring (JIT tiering and one-time caches settle). Default: a tenth of the iterations, 1 to 1,000.</summary>
     public int? Warmup { get; init; }
 
-    /// <summary>Exact retained-size checkpoints across the measured iterations, each after a forced full GC. Default 8; 2 to 1,000.</summary>
-    public int Checkpoints { get; init; } = 8;
+    /// <summary>Exact retained-size checkpoints across the measured iterations, each after a forced full GC (a few ms each). Default 16; 4 to 1,000.</summary>
+    public int Checkpoints { get; init; } = 16;
+
+    /// <summary>
+    /// Time for the measured iterations when the caller does not give their number: a warmup times the workload and
+    /// the count is chosen to fill this budget (at most 10,000,000, and fewer if the warmup's growth says the run
+    /// would retain more than 256 MB). Default 2 s; 10 ms to 1 hour.
+    /// </summary>
+    public TimeSpan TimeBudget { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Whether to record a sampled heap profile by allocation site. The verdict never depends on it. Default true.</summary>
     public bool Sampling { get; init; } = true;
@@ -26,17 +33,19 @@ public sealed record LeakOptions
 
     internal int WarmupFor(int iterations) => Warmup ?? Math.Clamp(iterations / 10, 1, 1_000);
 
-    internal static LeakOptions Validated(LeakOptions? options, int iterations)
+    internal static LeakOptions Validated(LeakOptions? options, int? iterations)
     {
         if (iterations is < 1 or > 100_000_000)
             throw new ArgumentOutOfRangeException(nameof(iterations), $"iterations must be between 1 and 100,000,000, but was {iterations}.");
         var o = options ?? new LeakOptions();
         if (o.Warmup is < 0 or > 100_000_000)
             throw new ArgumentOutOfRangeException(nameof(Warmup), $"LeakOptions.Warmup must be between 0 and 100,000,000, but was {o.Warmup}.");
-        if (o.Checkpoints is < 2 or > 1_000)
-            throw new ArgumentOutOfRangeException(nameof(Checkpoints), $"LeakOptions.Checkpoints must be between 2 and 1,000, but was {o.Checkpoints}.");
+        if (o.Checkpoints is < 4 or > 1_000)
+            throw new ArgumentOutOfRangeException(nameof(Checkpoints), $"LeakOptions.Checkpoints must be between 4 and 1,000, but was {o.Checkpoints}.");
         if (o.AttributionBudget < TimeSpan.Zero || o.AttributionBudget > TimeSpan.FromHours(1))
             throw new ArgumentOutOfRangeException(nameof(AttributionBudget), $"LeakOptions.AttributionBudget must be between zero and 1 hour, but was {o.AttributionBudget}.");
+        if (o.TimeBudget < TimeSpan.FromMilliseconds(10) || o.TimeBudget > TimeSpan.FromHours(1))
+            throw new ArgumentOutOfRangeException(nameof(TimeBudget), $"LeakOptions.TimeBudget must be between 10 ms and 1 hour, but was {o.TimeBudget}.");
         if (o.MinAttributionSamples is < 0 or > 10_000)
             throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), $"LeakOptions.MinAttributionSamples must be between 0 and 10,000, but was {o.MinAttributionSamples}.");
         return o;

@@ -10,12 +10,13 @@ namespace LeakAssert;
 /// </summary>
 public sealed class LeakProfile
 {
-    internal LeakProfile(int iterations, int warmup, IReadOnlyList<Checkpoint> checkpoints, IReadOnlyList<Checkpoint> attributionCheckpoints,
+    internal LeakProfile(int iterations, int warmup, TimeSpan? timeBudget, IReadOnlyList<Checkpoint> checkpoints, IReadOnlyList<Checkpoint> attributionCheckpoints,
         double allocatedBytesPerIteration, string trafficScope, ProfileSet? profiles, string? samplingProblem, int minAttributionSamples,
         TimeSpan elapsed, TimeSpan measuredTime)
     {
         Iterations = iterations;
         Warmup = warmup;
+        TimeBudget = timeBudget;
         Checkpoints = checkpoints;
         AttributionCheckpoints = attributionCheckpoints;
         AllocatedBytesPerIteration = allocatedBytesPerIteration;
@@ -33,6 +34,9 @@ public sealed class LeakProfile
 
     /// <summary>Unmeasured iterations run first.</summary>
     public int Warmup { get; }
+
+    /// <summary>The budget that chose <see cref="Iterations"/>, or null when the caller gave the count.</summary>
+    public TimeSpan? TimeBudget { get; }
 
     /// <summary>Exact retained sizes, from the baseline (iteration 0) to the last measured iteration.</summary>
     public IReadOnlyList<Checkpoint> Checkpoints { get; }

@@ -15,7 +15,7 @@ public sealed class ExactGrowthTests
         profile.RetainedGrowth.Bytes.Should().BeCloseTo(expected, 16 * 1024);
         profile.Growth.SlopeBytesPerIteration.Should().BeApproximately(1_024, 16);
         profile.Growth.RSquared.Should().BeGreaterThan(0.99);
-        profile.Checkpoints.Should().HaveCount(9, "8 checkpoints after the baseline");
+        profile.Checkpoints.Should().HaveCount(17, "16 checkpoints after the baseline");
         profile.Checkpoints.Select(c => c.Iteration).Should().BeInAscendingOrder().And.EndWith(2_000);
     }
 
@@ -37,5 +37,28 @@ public sealed class ExactGrowthTests
         calls.Should().Be(537);
         profile.Warmup.Should().Be(37);
         profile.Iterations.Should().Be(500);
+    }
+
+    [Fact]
+    public void Without_a_count_the_iterations_fill_the_time_budget_and_a_leak_is_still_caught()
+    {
+        var leak = new StaticListLeak();
+        var profile = Leak.Profile(leak.Remember, new LeakOptions { TimeBudget = TimeSpan.FromMilliseconds(200), Sampling = false });
+        StaticListLeak.Clear();
+
+        profile.TimeBudget.Should().Be(TimeSpan.FromMilliseconds(200));
+        profile.Iterations.Should().BeGreaterThan(1_000, "a 1 kB append takes well under 200 microseconds");
+        profile.Report().Should().Contain("the count fills a 0.2 s budget timed in the warmup");
+        FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration())).Should().Throw<Xunit.Sdk.XunitException>();
+    }
+
+    [Fact]
+    public void Without_a_count_a_fast_large_leak_is_capped_so_the_run_retains_about_256_megabytes_at_most()
+    {
+        var profile = Leak.Profile(() => LargeObjectLeak.Sink.Add(new byte[1 << 20]), new LeakOptions { TimeBudget = TimeSpan.FromSeconds(5), Sampling = false, Warmup = 8 });
+        LargeObjectLeak.Sink.Clear();
+
+        profile.Iterations.Should().BeInRange(16, 256);
+        profile.RetainedGrowth.Bytes.Should().BeLessThanOrEqualTo(257L << 20);
     }
 }

@@ -4,8 +4,11 @@ namespace LeakAssert.Tests;
 
 public sealed class GrowthFitTests
 {
+    // 17 checkpoints over 4,000 iterations, as the default 16 segments give.
     private static List<Checkpoint> Points(Func<int, long> retained) =>
-        Enumerable.Range(0, 9).Select(k => new Checkpoint(k * 250, retained(k * 250))).ToList();
+        Enumerable.Range(0, 17).Select(k => new Checkpoint(k * 250, retained(k * 250))).ToList();
+
+    private static readonly long[] Noise = [0, 4_000, -3_000, 8_000, 1_000, -6_000, 2_000, 5_000, -1_000, 3_000, -4_000, 0, 6_000, -2_000, 1_000, -5_000, 2_000];
 
     [Fact]
     public void Steady_growth_is_rising_with_its_slope()
@@ -21,7 +24,7 @@ public sealed class GrowthFitTests
     [Fact]
     public void Growth_that_stops_in_the_second_half_is_a_plateau()
     {
-        var fit = GrowthFit.Of(Points(i => 1_000_000 + 400L * Math.Min(i, 800)));
+        var fit = GrowthFit.Of(Points(i => 1_000_000 + 400L * Math.Min(i, 1_600) + Noise[i / 250]));
 
         fit.SlopeBytesPerIteration.Should().BePositive();
         fit.Trend.Should().Be(GrowthTrend.Plateau);
@@ -30,12 +33,50 @@ public sealed class GrowthFitTests
     [Fact]
     public void Movement_within_a_few_kilobytes_is_flat()
     {
-        var noise = new long[] { 0, 4_000, -3_000, 8_000, 1_000, -6_000, 2_000, 5_000, -1_000 };
-        var fit = GrowthFit.Of(Points(i => 1_000_000 + noise[i / 250]));
+        var fit = GrowthFit.Of(Points(i => 1_000_000 + Noise[i / 250]));
 
         fit.Trend.Should().Be(GrowthTrend.Flat);
+        fit.ExceedsWhileRising(0).Should().BeFalse();
     }
 
     [Fact]
-    public void A_single_point_is_flat() => GrowthFit.Of([new Checkpoint(0, 5)]).Trend.Should().Be(GrowthTrend.Flat);
+    public void A_single_jump_at_the_last_checkpoint_is_not_steady_growth()
+    {
+        var fit = GrowthFit.Of(Points(i => 1_000_000 + (i == 4_000 ? 40_000 : 0) + Noise[i / 250]));
+
+        fit.SlopeBytesPerIteration.Should().BePositive();
+        fit.SlopeLowerBound99.Should().BeNegative("one outlier widens the interval instead of making a trend");
+        fit.ExceedsWhileRising(0).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_step_in_the_middle_of_the_run_levels_off()
+    {
+        var fit = GrowthFit.Of(Points(i => 1_000_000 + (i >= 2_000 ? 200_000 : 0) + Noise[i / 250]));
+
+        fit.Trend.Should().NotBe(GrowthTrend.Rising);
+        fit.ExceedsWhileRising(0).Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_small_steady_leak_under_test_host_noise_is_rising_with_a_lower_bound_near_its_slope()
+    {
+        var fit = GrowthFit.Of(Points(i => 1_000_000 + 64L * i + Noise[i / 250]));
+
+        fit.Trend.Should().Be(GrowthTrend.Rising);
+        fit.SlopeLowerBound99.Should().BeInRange(50, 64);
+        fit.ExceedsWhileRising(32).Should().BeTrue();
+        fit.ExceedsWhileRising(64).Should().BeFalse("the bound is not exceeded with 99% confidence when it equals the slope");
+    }
+
+    [Theory]
+    [InlineData(1, 31.821)]
+    [InlineData(15, 2.602)]
+    [InlineData(30, 2.457)]
+    [InlineData(1_000, 2.330)]
+    public void Student_t_quantiles_are_right(int degreesOfFreedom, double expected) =>
+        GrowthFit.StudentT99(degreesOfFreedom).Should().BeApproximately(expected, 0.002);
+
+    [Fact]
+    public void Two_points_are_flat() => GrowthFit.Of([new Checkpoint(0, 5), new Checkpoint(10, 500_000)]).Trend.Should().Be(GrowthTrend.Flat);
 }

@@ -26,8 +26,9 @@ public sealed class ReportFormatTests
             new ProfileSample([Format, Test], "System.String", 4_000, 409_600, -1_000, -102_400, 4, 1, 1.0e10),
         ], At);
         var profiles = new ProfileSet(diff, diff, diff, TotalSamples: 40, ForeignSamples: 16);
-        var checkpoints = Enumerable.Range(0, 5).Select(k => new Checkpoint(k * 500, 4_000_000 + k * 500L * 1_040)).ToArray();
-        return new LeakProfile(2_000, 200, checkpoints, [], 2_100.5, "this thread, exact", profiles, null, 10,
+        long[] wobble = [0, 900, -700, 300, 0, -1_200, 600, 100, -300];
+        var checkpoints = Enumerable.Range(0, 9).Select(k => new Checkpoint(k * 250, 4_000_000 + k * 250L * 1_040 + wobble[k])).ToArray();
+        return new LeakProfile(2_000, 200, null, checkpoints, [], 2_100.5, "this thread, exact", profiles, null, 10,
             TimeSpan.FromMilliseconds(900), TimeSpan.FromMilliseconds(400));
     }
 
@@ -35,7 +36,7 @@ public sealed class ReportFormatTests
     {
         long[] retained = [4_000_000, 4_200_000, 4_300_000, 4_300_100, 4_300_050];
         var checkpoints = retained.Select((r, k) => new Checkpoint(k * 1_000, r)).ToArray();
-        return new LeakProfile(4_000, 400, checkpoints, [], 600, "this thread, exact", null,
+        return new LeakProfile(4_000, 400, TimeSpan.FromSeconds(2), checkpoints, [], 600, "this thread, exact", null,
             "the runtime's diagnostics server is not available (is DOTNET_EnableDiagnostics=0 set?)", 10,
             TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(0.5));
     }

@@ -19,18 +19,18 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
 
     public static Verdict PerIteration(LeakProfile p, PerIterationBound bound)
     {
-        var limit = bound.Size.Bytes;
         var g = p.Growth;
-        var rising = g.Trend == GrowthTrend.Rising && g.SlopeBytesPerIteration > limit && g.TailSlopeBytesPerIteration > limit;
-        var finding = rising
-            ? $"retained {ByteSize.Format(g.SlopeBytesPerIteration)} per iteration and still rising at the end"
-            : g.Trend switch
-            {
-                GrowthTrend.Plateau => $"growth levelled off ({ByteSize.Format(g.TailSlopeBytesPerIteration)} per iteration in the second half)",
-                GrowthTrend.Flat => "no growth beyond measurement noise",
-                _ => $"retained {ByteSize.Format(g.SlopeBytesPerIteration)} per iteration, within the bound",
-            };
-        return new Verdict(!rising, $"at most {bound.Size} retained per iteration", finding);
+        var leak = g.ExceedsWhileRising(bound.Size.Bytes);
+        string finding;
+        if (leak)
+            finding = $"retained {ByteSize.Format(g.SlopeBytesPerIteration)} per iteration and still rising at the end (99% lower bounds: {ByteSize.Format(g.SlopeLowerBound99)} over the run, {ByteSize.Format(g.TailSlopeLowerBound99)} over its second half)";
+        else if (g.Trend == GrowthTrend.Flat)
+            finding = $"grew {ByteSize.Format(g.GrowthBytes)}, not beyond the {ByteSize.Format(GrowthFit.NoiseFloorBytes)} noise floor with 99% confidence";
+        else if (g.SlopeLowerBound99 <= bound.Size.Bytes)
+            finding = $"retained {ByteSize.Format(g.SlopeBytesPerIteration)} per iteration, not above the bound with 99% confidence (lower bound {ByteSize.Format(g.SlopeLowerBound99)})";
+        else
+            finding = $"growth levelled off: the second half's 99% lower bound is {ByteSize.Format(g.TailSlopeLowerBound99)} per iteration";
+        return new Verdict(!leak, $"at most {bound.Size} retained per iteration", finding);
     }
 
     internal static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);

@@ -1,55 +1,102 @@
 namespace LeakAssert.Measurement;
 
 /// <summary>
-/// A least-squares line through the exact retained sizes at the checkpoints, over the whole run and over its
-/// second half. A leak keeps rising to the end; a cache that fills and stops has a flat second half.
+/// Least-squares lines through the exact retained sizes at the checkpoints, over the whole run and over its second
+/// half, each slope with a one-sided 99% lower confidence bound (Student's t). A leak keeps rising to the end: both
+/// lower bounds are above the bound, and even at those lower bounds the growth clears the noise floor. A cache that
+/// fills and stops has a second half that does not.
 /// </summary>
-public sealed record GrowthFit(double SlopeBytesPerIteration, double RSquared, double TailSlopeBytesPerIteration, GrowthTrend Trend)
+public sealed record GrowthFit(
+    double SlopeBytesPerIteration,
+    double SlopeLowerBound99,
+    double RSquared,
+    double TailSlopeBytesPerIteration,
+    double TailSlopeLowerBound99,
+    long GrowthBytes,
+    int Iterations,
+    int TailIterations,
+    GrowthTrend Trend)
 {
-    // Below this many bytes across the run, movement is within the noise of a forced GC in a test host
-    // (other threads allocate a few kB; see RUNTIME-FACTS section 4).
-    internal const long NoiseBytes = 32 * 1024;
+    /// <summary>
+    /// Growth smaller than this over a whole run is not told apart from the test host's own activity (other threads
+    /// allocate a few kB between checkpoints; RUNTIME-FACTS 4 measured ±8 kB).
+    /// </summary>
+    public const long NoiseFloorBytes = 16 * 1024;
+
+    /// <summary>The confidence of the lower bounds.</summary>
+    public const double Confidence = 0.99;
+
+    /// <summary>Whether retained growth is, with 99% confidence, above <paramref name="bytesPerIteration"/> and still rising at the end.</summary>
+    /// <remarks>
+    /// Significance alone is not enough: in a quiet process the checkpoints are so steady that a few bytes of
+    /// bookkeeping per checkpoint would be "significant". So the growth at the lower bounds must also clear the noise
+    /// floor: the whole run's, and half of it for the second half.
+    /// </remarks>
+    public bool ExceedsWhileRising(double bytesPerIteration) =>
+        SlopeLowerBound99 > bytesPerIteration && TailSlopeLowerBound99 > bytesPerIteration && RisesBeyondNoise;
+
+    private bool RisesBeyondNoise =>
+        SlopeLowerBound99 * Iterations >= NoiseFloorBytes && TailSlopeLowerBound99 * TailIterations >= NoiseFloorBytes / 2.0;
 
     internal static GrowthFit Of(IReadOnlyList<Checkpoint> points)
     {
-        if (points.Count < 2) return new GrowthFit(0, 0, 0, GrowthTrend.Flat);
-        var (slope, r2) = Fit(points);
-        var tail = points.Skip(points.Count / 2).ToList();
-        var (tailSlope, _) = tail.Count >= 2 ? Fit(tail) : (slope, r2);
-
-        var span = points[^1].Iteration - points[0].Iteration;
-        var tailSpan = tail[^1].Iteration - tail[0].Iteration;
-        GrowthTrend trend;
-        if (slope * span < NoiseBytes) trend = GrowthTrend.Flat;
-        else if (tailSlope * tailSpan < NoiseBytes / 2 || tailSlope < slope / 4) trend = GrowthTrend.Plateau;
-        else trend = GrowthTrend.Rising;
-        return new GrowthFit(slope, r2, tailSlope, trend);
+        if (points.Count < 3) return new GrowthFit(0, 0, 0, 0, 0, 0, 0, 0, GrowthTrend.Flat);
+        var all = Line.Fit(points);
+        var tailPoints = points.Skip(points.Count / 2).ToList();
+        var tail = Line.Fit(tailPoints);
+        var fit = new GrowthFit(all.Slope, all.LowerBound, all.RSquared, tail.Slope, tail.LowerBound,
+            points[^1].RetainedBytes - points[0].RetainedBytes,
+            points[^1].Iteration - points[0].Iteration, tailPoints[^1].Iteration - tailPoints[0].Iteration, GrowthTrend.Flat);
+        var trend = fit.ExceedsWhileRising(0) ? GrowthTrend.Rising
+            : all.LowerBound * fit.Iterations >= NoiseFloorBytes ? GrowthTrend.Plateau
+            : GrowthTrend.Flat;
+        return fit with { Trend = trend };
     }
 
-    private static (double Slope, double RSquared) Fit(IReadOnlyList<Checkpoint> points)
+    private readonly record struct Line(double Slope, double LowerBound, double RSquared)
     {
-        double mx = points.Average(p => (double)p.Iteration), my = points.Average(p => (double)p.RetainedBytes);
-        double sxx = 0, sxy = 0, syy = 0;
-        foreach (var p in points)
+        public static Line Fit(IReadOnlyList<Checkpoint> points)
         {
-            double dx = p.Iteration - mx, dy = p.RetainedBytes - my;
-            sxx += dx * dx; sxy += dx * dy; syy += dy * dy;
+            var n = points.Count;
+            double mx = points.Average(p => (double)p.Iteration), my = points.Average(p => (double)p.RetainedBytes);
+            double sxx = 0, sxy = 0, syy = 0;
+            foreach (var p in points)
+            {
+                double dx = p.Iteration - mx, dy = p.RetainedBytes - my;
+                sxx += dx * dx; sxy += dx * dy; syy += dy * dy;
+            }
+            if (sxx == 0 || n < 3) return new Line(0, 0, 0);
+            var slope = sxy / sxx;
+            var residual = Math.Max(0, syy - slope * sxy);
+            var standardError = Math.Sqrt(residual / (n - 2) / sxx);
+            return new Line(slope, slope - StudentT99(n - 2) * standardError, syy == 0 ? 1 : sxy * sxy / (sxx * syy));
         }
-        if (sxx == 0) return (0, 0);
-        var slope = sxy / sxx;
-        var r2 = syy == 0 ? 1 : sxy * sxy / (sxx * syy);
-        return (slope, r2);
+    }
+
+    // One-sided 99% quantiles of Student's t for 1 to 30 degrees of freedom; beyond, the Cornish-Fisher expansion.
+    private static readonly double[] T99 =
+    [
+        31.821, 6.965, 4.541, 3.747, 3.365, 3.143, 2.998, 2.896, 2.821, 2.764, 2.718, 2.681, 2.650, 2.624, 2.602,
+        2.583, 2.567, 2.552, 2.539, 2.528, 2.518, 2.508, 2.500, 2.492, 2.485, 2.479, 2.473, 2.467, 2.462, 2.457,
+    ];
+
+    internal static double StudentT99(int degreesOfFreedom)
+    {
+        if (degreesOfFreedom <= T99.Length) return T99[Math.Max(1, degreesOfFreedom) - 1];
+        const double z = 2.3263478740;
+        double v = degreesOfFreedom, z3 = z * z * z, z5 = z3 * z * z;
+        return z + (z3 + z) / (4 * v) + (5 * z5 + 16 * z3 + 3 * z) / (96 * v * v);
     }
 }
 
 /// <summary>The shape of retained growth across the checkpoints.</summary>
 public enum GrowthTrend
 {
-    /// <summary>No growth beyond measurement noise.</summary>
+    /// <summary>No steady growth beyond measurement noise.</summary>
     Flat,
     /// <summary>Grew, then stopped growing in the second half: a cache filling, not a leak.</summary>
     Plateau,
-    /// <summary>Still rising at the end of the run: what a leak looks like.</summary>
+    /// <summary>Still rising at the end of the run, with 99% confidence: what a leak looks like.</summary>
     Rising,
 }
 

@@ -15,7 +15,7 @@ internal static class Runner
     // objects. Concurrent calls in one process therefore take turns.
     private static readonly SemaphoreSlim OneAtATime = new(1, 1);
 
-    public static async ValueTask<LeakProfile> RunAsync(Workload workload, int iterations, LeakOptions options)
+    public static async ValueTask<LeakProfile> RunAsync(Workload workload, int? iterations, LeakOptions options)
     {
         await OneAtATime.WaitAsync().ConfigureAwait(false);
         try
@@ -28,15 +28,16 @@ internal static class Runner
         }
     }
 
-    private static async ValueTask<LeakProfile> MeasureAsync(Workload workload, int iterations, LeakOptions options)
+    private static async ValueTask<LeakProfile> MeasureAsync(Workload workload, int? requestedIterations, LeakOptions options)
     {
         var clock = Stopwatch.StartNew();
-        var warmup = options.WarmupFor(iterations);
+        int iterations = 0, warmup = 0;
         var directory = Directory.CreateTempSubdirectory("leakassert-");
         EventPipeRecorder? recorder = null;
         string? samplingProblem = options.Sampling ? null : "sampling was turned off (LeakOptions.Sampling = false)";
-        var checkpoints = new List<Checkpoint>();
-        var extension = new List<Checkpoint>();
+        // Sized up front: a list that grows inside the window would add its own bytes to the checkpoints.
+        var checkpoints = new List<Checkpoint>(options.Checkpoints + 1);
+        var extension = new List<Checkpoint>(4);
         var traffic = new TrafficMeter(workload.IsAsync);
         var measuredTime = TimeSpan.Zero;
         DateTimeOffset baselineAt, endAt;
@@ -51,7 +52,16 @@ internal static class Runner
                 }
                 try
                 {
-                    await workload.Run(0, warmup, "warmup").ConfigureAwait(false);
+                    if (requestedIterations is { } n)
+                    {
+                        iterations = n;
+                        warmup = options.WarmupFor(n);
+                        await workload.Run(0, warmup, "warmup").ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        (iterations, warmup) = await Calibrate(workload, options).ConfigureAwait(false);
+                    }
 
                     checkpoints.Add(Snapshot(0, 0));
                     baselineAt = DateTimeOffset.UtcNow;
@@ -85,7 +95,7 @@ internal static class Runner
             var profiles = recorder is not null && samplingProblem is null
                 ? ReadProfiles(recorder.TracePath, workload.IsAsync ? workload.Module : null, baselineAt, endAt, out samplingProblem)
                 : null;
-            return new LeakProfile(iterations, warmup, checkpoints, extension, traffic.PerIteration(iterations), traffic.Scope,
+            return new LeakProfile(iterations, warmup, requestedIterations is null ? options.TimeBudget : null, checkpoints, extension, traffic.PerIteration(iterations), traffic.Scope,
                 profiles, samplingProblem, options.MinAttributionSamples, clock.Elapsed, measuredTime);
         }
         finally
@@ -93,6 +103,33 @@ internal static class Runner
             recorder?.Dispose();
             DeleteQuietly(directory);
         }
+    }
+
+    /// <summary>
+    /// Warmup that also times the workload: batches of 1, 2, 4, ... until a tenth of the budget has passed (or the
+    /// given warmup count ran), then as many iterations as fill the budget, fewer if the warmup's retained growth
+    /// says the run would hold more than 256 MB.
+    /// </summary>
+    private static async ValueTask<(int Iterations, int Warmup)> Calibrate(Workload workload, LeakOptions options)
+    {
+        const long MaxRetainedBytes = 256L << 20;
+        var before = ForcedGc.RetainedBytes();
+        var done = 0;
+        var spent = TimeSpan.Zero;
+        for (var batch = 1; ; batch = Math.Min(batch * 2, 1 << 20))
+        {
+            if (options.Warmup is { } fixedCount) batch = Math.Max(1, fixedCount - done);
+            var start = Stopwatch.GetTimestamp();
+            await workload.Run(done, batch, "warmup").ConfigureAwait(false);
+            spent += Stopwatch.GetElapsedTime(start);
+            done += batch;
+            if (options.Warmup is not null || spent >= options.TimeBudget / 10) break;
+        }
+        var growthPerIteration = (double)Math.Max(0, ForcedGc.RetainedBytes() - before) / done;
+        var byTime = options.TimeBudget.TotalSeconds * done / Math.Max(spent.TotalSeconds, 1e-9);
+        var byMemory = growthPerIteration > 0 ? MaxRetainedBytes / growthPerIteration : double.MaxValue;
+        var iterations = (int)Math.Clamp(Math.Min(byTime, byMemory), 16, 10_000_000);
+        return (iterations, done);
     }
 
     private static Checkpoint Snapshot(int index, int iteration)

@@ -35,12 +35,14 @@ internal static class LeakReport
         var g = p.Growth;
         if (v is not null)
             w.WriteLine(Inv($"{(v.Passed ? "PASSED" : "FAILED")}: expected {v.Bound}; {v.Finding}."));
-        w.WriteLine(Inv($"Retained {p.RetainedGrowth} over {Verdict.Count(p.Iterations)} iterations (after {Verdict.Count(p.Warmup)} warmup): {ByteSize.Format(g.SlopeBytesPerIteration)} per iteration (least-squares slope, R² {g.RSquared:F2})."));
+        var chosen = p.TimeBudget is { } budget ? Inv($"; the count fills a {budget.TotalSeconds:0.###} s budget timed in the warmup") : "";
+        w.WriteLine(Inv($"Retained {p.RetainedGrowth} over {Verdict.Count(p.Iterations)} iterations (after {Verdict.Count(p.Warmup)} warmup{chosen})."));
+        w.WriteLine(Inv($"Growth per iteration: {ByteSize.Format(g.SlopeBytesPerIteration)} (99% lower bound {ByteSize.Format(g.SlopeLowerBound99)}; least squares over {p.Checkpoints.Count} checkpoints, R² {g.RSquared:F2}); second half {ByteSize.Format(g.TailSlopeBytesPerIteration)} (99% lower bound {ByteSize.Format(g.TailSlopeLowerBound99)})."));
         w.WriteLine(g.Trend switch
         {
-            GrowthTrend.Rising => Inv($"Trend: still rising at the end ({ByteSize.Format(g.TailSlopeBytesPerIteration)} per iteration in the second half), as a leak does."),
-            GrowthTrend.Plateau => Inv($"Trend: levelled off ({ByteSize.Format(g.TailSlopeBytesPerIteration)} per iteration in the second half), as a cache that fills does."),
-            _ => Inv($"Trend: flat, within measurement noise (less than {ByteSize.Format(GrowthFit.NoiseBytes)} over the run)."),
+            GrowthTrend.Rising => "Trend: still rising at the end, as a leak does.",
+            GrowthTrend.Plateau => "Trend: grew, then levelled off in the second half, as a cache that fills does.",
+            _ => Inv($"Trend: flat: no steady growth beyond the {ByteSize.Format(GrowthFit.NoiseFloorBytes)} noise floor of a forced-GC measurement, with 99% confidence."),
         });
         w.WriteLine(Inv($"Traffic: {ByteSize.Format(p.AllocatedBytesPerIteration)} allocated per iteration ({p.TrafficScope})."));
     }
