@@ -16,17 +16,18 @@ public sealed record LeakOptions
     /// </summary>
     public TimeSpan TimeBudget { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Whether to record a sampled heap profile by allocation site. The verdict never depends on it. Default true.</summary>
-    public bool Sampling { get; init; } = true;
+    /// <summary>When to record a sampled heap profile by allocation site. The verdict never depends on it. Default <see cref="SamplingMode.WhenGrowing"/>.</summary>
+    public SamplingMode Sampling { get; init; } = SamplingMode.WhenGrowing;
 
     /// <summary>
-    /// Extra time LeakAssert may spend running more iterations when the exact figures show growth but the sampled
-    /// profile would have too few samples to say where it comes from. Zero turns this off. Default 10 s; at most 1 hour.
+    /// Extra time LeakAssert may spend running iterations under the sampling session when the exact figures show
+    /// rising growth and the profile would otherwise hold too few samples to say where it comes from. An attribution
+    /// pass as long as the measured run is always allowed; this budget is for more. Default 10 s; zero to 1 hour.
     /// </summary>
     public TimeSpan AttributionBudget { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Samples wanted behind the retained growth before its allocation sites are trusted. Default 10; 0 to 10,000.</summary>
-    public int MinAttributionSamples { get; init; } = 10;
+    /// <summary>Samples wanted behind rising growth before its sites are trusted; they size the attribution pass. Default 20; 1 to 10,000.</summary>
+    public int MinAttributionSamples { get; init; } = 20;
 
     /// <summary>EventPipe's buffer for the session. Small buffers lose events under heavy GC traffic; tests use that.</summary>
     internal int SessionBufferMB { get; init; } = 64;
@@ -46,8 +47,27 @@ public sealed record LeakOptions
             throw new ArgumentOutOfRangeException(nameof(AttributionBudget), $"LeakOptions.AttributionBudget must be between zero and 1 hour, but was {o.AttributionBudget}.");
         if (o.TimeBudget < TimeSpan.FromMilliseconds(10) || o.TimeBudget > TimeSpan.FromHours(1))
             throw new ArgumentOutOfRangeException(nameof(TimeBudget), $"LeakOptions.TimeBudget must be between 10 ms and 1 hour, but was {o.TimeBudget}.");
-        if (o.MinAttributionSamples is < 0 or > 10_000)
-            throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), $"LeakOptions.MinAttributionSamples must be between 0 and 10,000, but was {o.MinAttributionSamples}.");
+        if (o.MinAttributionSamples is < 1 or > 10_000)
+            throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), $"LeakOptions.MinAttributionSamples must be between 1 and 10,000, but was {o.MinAttributionSamples}.");
+        if (!Enum.IsDefined(o.Sampling))
+            throw new ArgumentOutOfRangeException(nameof(Sampling), $"LeakOptions.Sampling must be WhenGrowing, Always or Off, but was {(int)o.Sampling}.");
         return o;
     }
+}
+
+/// <summary>When LeakAssert records the sampled heap profile that names allocation sites.</summary>
+public enum SamplingMode
+{
+    /// <summary>
+    /// Measure first, explain second: the measured iterations run without the EventPipe session (it roughly doubles
+    /// the cost of an allocation); only when their exact growth is still rising does a second, sampled pass run to
+    /// say where it comes from. Runs that pass pay nothing for sampling.
+    /// </summary>
+    WhenGrowing,
+
+    /// <summary>The session covers the measured iterations themselves: before, after and diff of the measured window, every run.</summary>
+    Always,
+
+    /// <summary>No sampled profile; the exact figures only.</summary>
+    Off,
 }

@@ -11,7 +11,7 @@ namespace LeakAssert;
 public sealed class LeakProfile
 {
     internal LeakProfile(int iterations, int warmup, TimeSpan? timeBudget, IReadOnlyList<Checkpoint> checkpoints, IReadOnlyList<Checkpoint> attributionCheckpoints,
-        double allocatedBytesPerIteration, string trafficScope, ProfileSet? profiles, string? samplingProblem, int minAttributionSamples,
+        int profiledFromIteration, double allocatedBytesPerIteration, string trafficScope, ProfileSet? profiles, string? samplingProblem, int minAttributionSamples,
         TimeSpan elapsed, TimeSpan measuredTime)
     {
         Iterations = iterations;
@@ -19,6 +19,7 @@ public sealed class LeakProfile
         TimeBudget = timeBudget;
         Checkpoints = checkpoints;
         AttributionCheckpoints = attributionCheckpoints;
+        ProfiledFromIteration = profiledFromIteration;
         AllocatedBytesPerIteration = allocatedBytesPerIteration;
         TrafficScope = trafficScope;
         Profiles = profiles;
@@ -43,6 +44,20 @@ public sealed class LeakProfile
 
     /// <summary>Checkpoints of the extra iterations run only to gather samples; they take no part in the verdict.</summary>
     public IReadOnlyList<Checkpoint> AttributionCheckpoints { get; }
+
+    /// <summary>Where the sampled profile begins: 0 when it covers the measured iterations, else the first iteration of the attribution pass.</summary>
+    public int ProfiledFromIteration { get; }
+
+    /// <summary>Exact retained growth over the iterations the sampled profile covers, to compare its estimate with.</summary>
+    public ByteSize ProfiledGrowth
+    {
+        get
+        {
+            var end = AttributionCheckpoints.Count > 0 ? AttributionCheckpoints[^1] : Checkpoints[^1];
+            var start = Checkpoints.Concat(AttributionCheckpoints).Last(c => c.Iteration <= ProfiledFromIteration);
+            return new ByteSize(end.RetainedBytes - start.RetainedBytes);
+        }
+    }
 
     /// <summary>Iterations run after the measured ones to gather samples for attribution.</summary>
     public int AttributionIterations => AttributionCheckpoints.Count == 0 ? 0 : AttributionCheckpoints[^1].Iteration - Iterations;

@@ -8,7 +8,7 @@ public sealed class ExactGrowthTests
     public void Retained_growth_of_a_known_leak_is_exact_to_a_few_kilobytes()
     {
         var leak = new StaticListLeak();
-        var profile = Leak.Profile(leak.Remember, iterations: 2_000, new LeakOptions { Sampling = false });
+        var profile = Leak.Profile(leak.Remember, iterations: 2_000, new LeakOptions { Sampling = SamplingMode.Off });
         StaticListLeak.Clear();
 
         const long expected = 2_000 * 1_024; // the list's capacity was reserved up front: only the arrays grow
@@ -22,7 +22,7 @@ public sealed class ExactGrowthTests
     [Fact]
     public void Allocation_traffic_per_iteration_is_exact_for_a_sync_workload()
     {
-        var profile = Leak.Profile(() => Garbage.Churn(), iterations: 1_000, new LeakOptions { Sampling = false });
+        var profile = Leak.Profile(() => Garbage.Churn(), iterations: 1_000, new LeakOptions { Sampling = SamplingMode.Off });
 
         profile.AllocatedBytesPerIteration.Should().BeApproximately(50 * 1_024, 64);
         profile.TrafficScope.Should().Contain("this thread");
@@ -32,7 +32,7 @@ public sealed class ExactGrowthTests
     public void Warmup_iterations_are_run_but_not_measured()
     {
         var calls = 0;
-        var profile = Leak.Profile(() => calls++, iterations: 500, new LeakOptions { Warmup = 37, Sampling = false });
+        var profile = Leak.Profile(() => calls++, iterations: 500, new LeakOptions { Warmup = 37, Sampling = SamplingMode.Off });
 
         calls.Should().Be(537);
         profile.Warmup.Should().Be(37);
@@ -43,7 +43,7 @@ public sealed class ExactGrowthTests
     public void Without_a_count_the_iterations_fill_the_time_budget_and_a_leak_is_still_caught()
     {
         var leak = new StaticListLeak();
-        var profile = Leak.Profile(leak.Remember, new LeakOptions { TimeBudget = TimeSpan.FromMilliseconds(200), Sampling = false });
+        var profile = Leak.Profile(leak.Remember, new LeakOptions { TimeBudget = TimeSpan.FromMilliseconds(200), Sampling = SamplingMode.Off });
         StaticListLeak.Clear();
 
         profile.TimeBudget.Should().Be(TimeSpan.FromMilliseconds(200));
@@ -55,7 +55,7 @@ public sealed class ExactGrowthTests
     [Fact]
     public void Without_a_count_a_fast_large_leak_is_capped_so_the_run_retains_about_256_megabytes_at_most()
     {
-        var profile = Leak.Profile(() => LargeObjectLeak.Sink.Add(new byte[1 << 20]), new LeakOptions { TimeBudget = TimeSpan.FromSeconds(5), Sampling = false, Warmup = 8 });
+        var profile = Leak.Profile(() => LargeObjectLeak.Sink.Add(new byte[1 << 20]), new LeakOptions { TimeBudget = TimeSpan.FromSeconds(5), Sampling = SamplingMode.Off, Warmup = 8 });
         LargeObjectLeak.Sink.Clear();
 
         profile.Iterations.Should().BeInRange(16, 256);

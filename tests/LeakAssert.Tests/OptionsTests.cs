@@ -12,7 +12,8 @@ public sealed class OptionsTests
         { 10, new LeakOptions { TimeBudget = TimeSpan.FromMilliseconds(1) }, "LeakOptions.TimeBudget must be between 10 ms and 1 hour, but was 00:00:00.0010000.*" },
         { 10, new LeakOptions { AttributionBudget = TimeSpan.FromDays(2) }, "LeakOptions.AttributionBudget must be between zero and 1 hour, but was 2.00:00:00.*" },
         { 10, new LeakOptions { AttributionBudget = TimeSpan.FromSeconds(-1) }, "LeakOptions.AttributionBudget must be between zero and 1 hour*" },
-        { 10, new LeakOptions { MinAttributionSamples = -3 }, "LeakOptions.MinAttributionSamples must be between 0 and 10,000, but was -3.*" },
+        { 10, new LeakOptions { MinAttributionSamples = 0 }, "LeakOptions.MinAttributionSamples must be between 1 and 10,000, but was 0.*" },
+        { 10, new LeakOptions { Sampling = (SamplingMode)7 }, "LeakOptions.Sampling must be WhenGrowing, Always or Off, but was 7.*" },
     };
 
     [Theory]

@@ -33,25 +33,24 @@ internal static class Runner
         var clock = Stopwatch.StartNew();
         int iterations = 0, warmup = 0;
         var directory = Directory.CreateTempSubdirectory("leakassert-");
+        var mode = options.Sampling;
         EventPipeRecorder? recorder = null;
-        string? samplingProblem = options.Sampling ? null : "sampling was turned off (LeakOptions.Sampling = false)";
+        string? samplingProblem = mode == SamplingMode.Off ? "sampling was turned off (SamplingMode.Off)" : null;
         // Sized up front: a list that grows inside the window would add its own bytes to the checkpoints.
         var checkpoints = new List<Checkpoint>(options.Checkpoints + 1);
-        var extension = new List<Checkpoint>(4);
+        var attribution = new List<Checkpoint>(AttributionSegments);
         var traffic = new TrafficMeter(workload.IsAsync);
         var measuredTime = TimeSpan.Zero;
-        DateTimeOffset baselineAt, endAt;
+        var profiledFrom = 0;
+        DateTimeOffset profileStart = default, profileEnd = default;
         try
         {
             using (ForcedGc.NoBackgroundGc())
             {
-                if (options.Sampling)
-                {
-                    recorder = EventPipeRecorder.TryStart(directory.FullName, options.SessionBufferMB, out var startFailure);
-                    if (recorder is null) samplingProblem = startFailure;
-                }
+                if (mode == SamplingMode.Always) recorder = StartRecorder(directory, options, ref samplingProblem);
                 try
                 {
+                    // 1. Warmup: JIT tiering and one-time caches settle; without a count, it also times the workload.
                     if (requestedIterations is { } n)
                     {
                         iterations = n;
@@ -63,8 +62,9 @@ internal static class Runner
                         (iterations, warmup) = await Calibrate(workload, options).ConfigureAwait(false);
                     }
 
+                    // 2. The measured iterations, an exact retained size after each segment. The verdict uses only these.
                     checkpoints.Add(Snapshot(0, 0));
-                    baselineAt = DateTimeOffset.UtcNow;
+                    profileStart = DateTimeOffset.UtcNow;
                     var done = 0;
                     var segments = Math.Min(options.Checkpoints, iterations);
                     for (var k = 1; k <= segments; k++)
@@ -75,15 +75,39 @@ internal static class Runner
                         checkpoints.Add(Snapshot(k, done));
                     }
 
-                    var extra = recorder is null ? 0 : ExtraIterationsForAttribution(checkpoints, iterations, measuredTime, options);
-                    for (var k = 1; k <= Math.Min(4, extra); k++)
+                    // 3. Attribution: with SamplingMode.WhenGrowing the session starts only now, and only for growth
+                    // that is still rising, so runs that pass never pay for it (it doubles the cost of an allocation).
+                    var fit = GrowthFit.Of(checkpoints);
+                    if (mode == SamplingMode.WhenGrowing)
                     {
-                        var upTo = iterations + (int)((long)extra * k / Math.Min(4, extra));
+                        if (fit.Trend == GrowthTrend.Rising)
+                        {
+                            recorder = StartRecorder(directory, options, ref samplingProblem);
+                            if (recorder is not null)
+                            {
+                                profiledFrom = iterations;
+                                Mark(checkpoints.Count);
+                                profileStart = DateTimeOffset.UtcNow;
+                            }
+                        }
+                        else
+                        {
+                            samplingProblem = fit.Trend == GrowthTrend.Plateau
+                                ? "the growth levelled off and a second pass would not repeat it, so no sampled pass ran (SamplingMode.Always profiles the measured iterations themselves)"
+                                : "the exact figures show no growth to attribute, so no sampled pass ran (SamplingMode.Always profiles every run)";
+                        }
+                    }
+
+                    var extra = recorder is null ? 0 : AttributionIterations(fit, iterations, profiledFrom > 0, measuredTime, options);
+                    var extraSegments = Math.Min(AttributionSegments, extra);
+                    for (var k = 1; k <= extraSegments; k++)
+                    {
+                        var upTo = iterations + (int)((long)extra * k / extraSegments);
                         await workload.Run(done, upTo - done, "attribution").ConfigureAwait(false);
                         done = upTo;
-                        extension.Add(Snapshot(checkpoints.Count + extension.Count, done));
+                        attribution.Add(Snapshot(checkpoints.Count + attribution.Count + 1, done));
                     }
-                    endAt = DateTimeOffset.UtcNow;
+                    profileEnd = DateTimeOffset.UtcNow;
                 }
                 finally
                 {
@@ -92,17 +116,28 @@ internal static class Runner
                 }
             }
 
+            // 4. Profiles from the trace, once the run is over.
             var profiles = recorder is not null && samplingProblem is null
-                ? ReadProfiles(recorder.TracePath, workload.IsAsync ? workload.Module : null, baselineAt, endAt, out samplingProblem)
+                ? ReadProfiles(recorder.TracePath, workload.IsAsync ? workload.Module : null, profileStart, profileEnd, out samplingProblem)
                 : null;
-            return new LeakProfile(iterations, warmup, requestedIterations is null ? options.TimeBudget : null, checkpoints, extension, traffic.PerIteration(iterations), traffic.Scope,
-                profiles, samplingProblem, options.MinAttributionSamples, clock.Elapsed, measuredTime);
+            return new LeakProfile(iterations, warmup, requestedIterations is null ? options.TimeBudget : null, checkpoints, attribution,
+                profiledFrom, traffic.PerIteration(iterations), traffic.Scope, profiles, samplingProblem, options.MinAttributionSamples,
+                clock.Elapsed, measuredTime);
         }
         finally
         {
             recorder?.Dispose();
             DeleteQuietly(directory);
         }
+    }
+
+    private const int AttributionSegments = 4;
+
+    private static EventPipeRecorder? StartRecorder(DirectoryInfo directory, LeakOptions options, ref string? problem)
+    {
+        var recorder = EventPipeRecorder.TryStart(directory.FullName, options.SessionBufferMB, out var failure);
+        if (recorder is null) problem = failure;
+        return recorder;
     }
 
     /// <summary>
@@ -139,6 +174,13 @@ internal static class Runner
         return new Checkpoint(iteration, retained);
     }
 
+    /// <summary>A GC-forced snapshot marker in the trace, where no exact figure is needed.</summary>
+    private static void Mark(int index)
+    {
+        ForcedGc.Collect();
+        CheckpointEvents.Log.Snapshot(index);
+    }
+
     private static async ValueTask<TimeSpan> Timed(TrafficMeter traffic, Func<ValueTask> run)
     {
         var start = Stopwatch.GetTimestamp();
@@ -149,20 +191,22 @@ internal static class Runner
     }
 
     /// <summary>
-    /// The exact figures show a leak, but at ~1 sample per 100 KiB the diff would hold fewer samples than wanted:
-    /// run enough extra iterations to reach them, as far as the time budget allows (at most 64 times the run).
+    /// Iterations to run under the session so that the rising growth leaves enough samples (~1 per 100 KiB) to name
+    /// its sites. A separate attribution pass gets up to as many iterations as were measured for free, and more
+    /// within the attribution budget; when the session already covered the measured iterations, only what is still
+    /// missing is run, within the budget. At most 64 times the measured run.
     /// </summary>
-    private static int ExtraIterationsForAttribution(IReadOnlyList<Checkpoint> points, int iterations, TimeSpan measuredTime, LeakOptions options)
+    private static int AttributionIterations(GrowthFit fit, int iterations, bool separatePass, TimeSpan measuredTime, LeakOptions options)
     {
-        var fit = GrowthFit.Of(points);
-        var growth = points[^1].RetainedBytes - points[0].RetainedBytes;
-        if (fit.Trend != GrowthTrend.Rising || growth <= 0 || options.AttributionBudget <= TimeSpan.Zero) return 0;
+        if (fit.Trend != GrowthTrend.Rising || fit.SlopeBytesPerIteration <= 0) return 0;
         var wantedBytes = options.MinAttributionSamples * SampleWeight.BytesPerSample * 1.25; // a margin for sampling luck
-        if (growth >= wantedBytes) return 0;
-        var wanted = (long)Math.Ceiling(iterations * (wantedBytes / growth - 1));
+        var wanted = (long)Math.Ceiling(wantedBytes / fit.SlopeBytesPerIteration);
+        var free = separatePass ? Math.Min(wanted, iterations) : 0;
+        if (!separatePass) wanted = Math.Max(0, wanted - iterations);
         var perIteration = measuredTime.TotalSeconds / iterations;
         var affordable = perIteration <= 0 ? wanted : (long)(options.AttributionBudget.TotalSeconds / perIteration);
-        return (int)Math.Clamp(Math.Min(wanted, affordable), 0, Math.Min(64L * iterations, int.MaxValue - iterations));
+        var extra = Math.Max(free, Math.Min(wanted, free + affordable));
+        return (int)Math.Clamp(extra, separatePass ? 1 : 0, Math.Min(64L * iterations, int.MaxValue - iterations));
     }
 
     private static ProfileSet? ReadProfiles(string tracePath, string? asyncModule, DateTimeOffset baselineAt, DateTimeOffset endAt, out string? problem)

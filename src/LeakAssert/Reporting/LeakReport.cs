@@ -67,12 +67,14 @@ internal static class LeakReport
         }
         var diff = set.Diff;
         var samples = diff.SampleCount(SampleValue.InuseSpace);
-        var span = p.AttributionIterations > 0
-            ? Inv($"{Verdict.Count(p.Iterations)} measured + {Verdict.Count(p.AttributionIterations)} attribution iterations")
-            : Inv($"{Verdict.Count(p.Iterations)} iterations");
-        w.WriteLine(Inv($"Where it was allocated: sampled heap profile, diff after - before ({span}), inuse_space:"));
-        w.WriteLine(Inv($"estimate {ByteSize.Format(diff.Total(SampleValue.InuseSpace))} ± {ByteSize.Format(diff.InuseBytesMargin95)} (95%) from {samples} samples; exact growth {ExactGrowthOverProfile(p)}."));
-        if (p.AttributionIterations > 0)
+        var span = p.ProfiledFromIteration > 0
+            ? Inv($"a second pass of {Verdict.Count(p.AttributionIterations)} iterations after the measured ones, run because the growth was rising")
+            : p.AttributionIterations > 0
+                ? Inv($"{Verdict.Count(p.Iterations)} measured + {Verdict.Count(p.AttributionIterations)} attribution iterations")
+                : Inv($"{Verdict.Count(p.Iterations)} measured iterations");
+        w.WriteLine(Inv($"Where it was allocated: sampled heap profile of {span}; diff after - before, inuse_space:"));
+        w.WriteLine(Inv($"estimate {ByteSize.Format(diff.Total(SampleValue.InuseSpace))} ± {ByteSize.Format(diff.InuseBytesMargin95)} (95%) from {samples} samples; exact growth over the same iterations {p.ProfiledGrowth}."));
+        if (p.ProfiledFromIteration == 0 && p.AttributionIterations > 0)
             w.WriteLine(Inv($"The exact growth was too small for {p.MinAttributionSamples} samples, so {Verdict.Count(p.AttributionIterations)} more iterations ran for attribution only."));
         if (p.Growth.Trend == GrowthTrend.Rising && samples < p.MinAttributionSamples)
             w.WriteLine(Inv($"Only {samples} samples stand behind the growth, fewer than the {p.MinAttributionSamples} wanted: treat the sites below as hints (raise iterations or LeakOptions.AttributionBudget)."));
@@ -91,12 +93,6 @@ internal static class LeakReport
         w.WriteLine();
         w.WriteLine(Inv($"Allocation churn in the diff (alloc_space): {ByteSize.Format(diff.Total(SampleValue.AllocSpace))} from {diff.SampleCount(SampleValue.AllocSpace)} samples."));
         w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {ByteSize.Format(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {set.TotalSamples} samples in the trace; {set.ForeignSamples} from other threads or the test host were left out."));
-    }
-
-    private static string ExactGrowthOverProfile(LeakProfile p)
-    {
-        var last = p.AttributionCheckpoints.Count > 0 ? p.AttributionCheckpoints[^1] : p.Checkpoints[^1];
-        return ByteSize.Format(last.RetainedBytes - p.Checkpoints[0].RetainedBytes);
     }
 
     private static string Size(long bytes) => ByteSize.Format(bytes);

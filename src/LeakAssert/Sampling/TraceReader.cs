@@ -82,10 +82,11 @@ internal static class TraceReader
         string? problem = null;
         if (log.EventsLost > 0) problem = $"the EventPipe session lost {log.EventsLost} events, so liveness and sites cannot be trusted";
         else if (concurrentGcs > 0) problem = $"{concurrentGcs} background GC(s) ran inside the window, so liveness cannot be replayed";
-        else if (!markers.ContainsKey(0) || markers.Count < 2) problem = "the snapshot markers did not reach the trace";
+        else if (markers.Count < 2) problem = "the snapshot markers did not reach the trace";
         if (problem is not null) return new SamplingResult([], raw.Count, 0, problem);
 
-        var baseline = markers[0];
+        // The session may start at the measured run's baseline or later, at an attribution pass: its first marker.
+        var baseline = markers[markers.Keys.Min()];
         var end = markers[markers.Keys.Max()];
         using var symbols = new StackResolver(log);
         var kept = new List<SampledAllocation>();
