@@ -1,94 +1,212 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using LeakAssert;
+using LeakAssert.Bench;
 using LeakAssert.Profiles;
 using LeakAssert.Reporting;
 
-// Measures accuracy and cost of Leak.Profile and prints Markdown tables. Medians and ratios, never single times.
-// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N]
+// Measures LeakAssert's verdict (detection power, false positives), attribution and cost, and prints Markdown tables
+// to the console and to docs/BENCHMARKS.md. Medians and ratios, never single times.
+// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-var runs = args.Length == 2 && args[0] == "--runs" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 20;
-Console.WriteLine($"# LeakAssert core benchmark ({runs} runs a row; {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores)");
-Console.WriteLine();
+var runs = Arg("--runs", 100);
+var output = ArgText("--out", null) ?? Path.Combine(RepositoryRoot(), "docs", "BENCHMARKS.md");
+var clock = Stopwatch.StartNew();
+using var doc = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+var md = new Markdown(doc);
 
-// 1. Exact retained growth of a known leak: 2,000 x 1,024 bytes into a list whose capacity is reserved.
-var exactErrors = Repeat(runs, () =>
+md.Line("# LeakAssert benchmarks");
+md.Line();
+md.Line($"Machine: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}, {RuntimeInformation.ProcessArchitecture}, {Environment.ProcessorCount} cores. A shared machine: read medians and ratios, not single times.");
+md.Line($"Reproduce: `dotnet run --project bench/LeakAssert.Bench -c Release -- --runs {runs}`.");
+md.Line();
+md.Line("The verdict rests on exact retained sizes only, so the detection and false-positive tables run with sampling off;");
+md.Line("one false-positive row repeats a workload with sampling on to show the session adds none.");
+md.Line();
+
+// 1. Detection power at the strictest bound: NotRetainMoreThan(0.Bytes().PerIteration()).
+md.Line("## Detection power");
+md.Line($"Fraction of runs flagged by `NotRetainMoreThan(0.Bytes().PerIteration())` ({runs} runs a cell; 20 for 16 kB x 10k, which retains 160 MB a run).");
+md.Line();
+var detected64 = (Flagged: 0, Runs: 0);
+md.Line("| retained per iteration | 1,000 iterations | 10,000 iterations |");
+md.Line("|---:|---:|---:|");
+foreach (var size in new[] { 16, 64, 256, 1_024, 16_384 })
 {
-    var p = Leak.Profile(Sinks.Remember1K, 2_000, new LeakOptions { AttributionBudget = TimeSpan.Zero });
-    Sinks.Clear();
-    return (double)(p.RetainedGrowth.Bytes - 2_000 * 1_024);
-});
-Console.WriteLine("## Exact retained growth (known leak of 2,048,000 B)");
-Console.WriteLine("| median error | median abs error | worst abs error |");
-Console.WriteLine("|---:|---:|---:|");
-Console.WriteLine($"| {exactErrors.Median():F0} B | {exactErrors.Select(Math.Abs).Median():F0} B | {exactErrors.Max(Math.Abs):F0} B |");
-Console.WriteLine();
+    var cells = new[] { 1_000, 10_000 }.Select(n =>
+    {
+        var r = size == 16_384 && n == 10_000 ? Math.Min(runs, 20) : runs;
+        var flagged = Enumerable.Range(0, r).Count(_ =>
+        {
+            var p = Leak.Profile(Workloads.Leak(size), n, new LeakOptions { Sampling = SamplingMode.Off, AttributionBudget = TimeSpan.Zero });
+            Workloads.ClearLeaks();
+            return Flags(p, 0.Bytes().PerIteration());
+        });
+        if (size == 64) detected64 = (detected64.Flagged + flagged, detected64.Runs + r);
+        return $"{flagged}/{r}";
+    }).ToArray();
+    md.Line($"| {size:N0} B | {cells[0]} | {cells[1]} |");
+}
+md.Line();
 
-// 2. Sampled inuse_space of the diff against the true leak, and whether top's first row is the leaking method.
-Console.WriteLine("## Sampled inuse_space of the diff (no extra attribution iterations)");
-Console.WriteLine("| leak | mean samples | mean error | median abs error | worst abs error | top row 1 correct |");
-Console.WriteLine("|---|---:|---:|---:|---:|---:|");
+// 2. False positives: non-leaking workloads, 1,000 runs in all, at the same strictest bound.
+md.Line("## False positives");
+md.Line("Runs flagged by `NotRetainMoreThan(0.Bytes().PerIteration())` on workloads that do not leak (2,000 iterations each).");
+md.Line();
+md.Line("| workload | sampling | runs | flagged |");
+md.Line("|---|---|---:|---:|");
+var fpRuns = Math.Max(1, runs * 2);
+var fpTotal = 0;
+var fpFlagged = 0;
+foreach (var (name, make, sampling, count) in new (string, Func<Action>, SamplingMode, int)[]
+{
+    ("garbage: 50 kB of short-lived arrays an iteration", () => Workloads.Churn, SamplingMode.Off, fpRuns),
+    ("a cache of 1,000 entries that fills, then only hits", () => new BoundedCache().Get, SamplingMode.Off, fpRuns),
+    ("heavy JIT: an expression tree compiled and run an iteration", () => Workloads.CompileExpression, SamplingMode.Off, fpRuns),
+    ("thread-pool work: Task.Run(...).Wait() an iteration", () => Workloads.ThreadPoolRoundTrip, SamplingMode.Off, fpRuns),
+    ("other threads allocating in parallel (garbage only)", () => Workloads.SmallGarbage, SamplingMode.Off, fpRuns),
+    ("garbage, with the session on the measured iterations (Always)", () => Workloads.Churn, SamplingMode.Always, Math.Max(1, runs / 2)),
+})
+{
+    using var polluter = name.StartsWith("other threads", StringComparison.Ordinal) ? new Polluter() : null;
+    var flagged = Enumerable.Range(0, count).Count(_ =>
+        Flags(Leak.Profile(make(), 2_000, new LeakOptions { Sampling = sampling, Warmup = 200 }), 0.Bytes().PerIteration()));
+    fpTotal += count;
+    fpFlagged += flagged;
+    md.Line($"| {name} | {sampling} | {count:N0} | {flagged} |");
+}
+md.Line($"| **all** | | **{fpTotal:N0}** | **{fpFlagged}** |");
+md.Line();
+
+// 3. Attribution: top's first row and the sampled inuse_space error, without extra attribution iterations.
+md.Line("## Attribution");
+var attributionRuns = Math.Max(5, runs / 5);
+md.Line($"A leak of 1 kB arrays from one method, profiled over exactly the measured iterations (`SamplingMode.Always`, no extra iterations); `top` of the diff's inuse_space ({attributionRuns} runs a row).");
+md.Line();
+md.Line("| total leak | mean samples | top row 1 is the leaking method | mean error | median abs error | worst abs error |");
+md.Line("|---|---:|---:|---:|---:|---:|");
+var attribution = new Dictionary<string, double>();
 foreach (var (label, iterations) in new[] { ("1 MB", 1_024), ("10 MB", 10_240) })
 {
-    var results = Repeat(runs, () =>
+    var results = Enumerable.Range(0, attributionRuns).Select(_ =>
     {
-        var p = Leak.Profile(Sinks.Remember1K, iterations, new LeakOptions { AttributionBudget = TimeSpan.Zero });
-        Sinks.Clear();
+        // Always: the profile covers exactly the measured leak, with no extra iterations.
+        var p = Leak.Profile(Workloads.Leak(1_024), iterations, new LeakOptions { Sampling = SamplingMode.Always, AttributionBudget = TimeSpan.Zero });
+        Workloads.ClearLeaks();
         var diff = p.Profiles!.Diff;
         var truth = iterations * 1_024.0;
         var top = Top.Of(diff, SampleValue.InuseSpace);
-        var correct = top.Rows.Count > 0 && top.Rows[0].Function.EndsWith("Sinks.Remember1K", StringComparison.Ordinal);
+        var correct = top.Rows.Count > 0 && top.Rows[0].Function.EndsWith("Workloads.Leak1024", StringComparison.Ordinal);
         return (Error: (diff.Total(SampleValue.InuseSpace) - truth) / truth, Samples: diff.SampleCount(SampleValue.InuseSpace), Correct: correct);
-    });
+    }).ToList();
     var errors = results.Select(r => r.Error).ToList();
-    Console.WriteLine($"| {label} | {results.Average(r => r.Samples):F1} | {errors.Average():+0.0%;-0.0%} | {errors.Select(Math.Abs).Median():0.0%} | {errors.Max(Math.Abs):0.0%} | {results.Count(r => r.Correct)}/{runs} |");
+    attribution[label] = (double)results.Count(r => r.Correct) / results.Count;
+    md.Line($"| {label} | {results.Average(r => r.Samples):F1} | {results.Count(r => r.Correct)}/{results.Count} | {errors.Average():+0.0%;-0.0%} | {errors.Select(Math.Abs).Median():0.0%} | {errors.Max(Math.Abs):0.0%} |");
 }
-Console.WriteLine();
+md.Line();
 
-// 3. Fixed cost of one call: a one-iteration empty workload, warm, with and without the sampled profile.
-Console.WriteLine("## Fixed cost of one Leak.Profile call (empty workload, 1 iteration, warm)");
-Console.WriteLine("| sampling | median | p90 |");
-Console.WriteLine("|---|---:|---:|");
-foreach (var sampling in new[] { true, false })
+// 4. Cost.
+md.Line("## Cost");
+var costRuns = Math.Max(5, runs / 5);
+md.Line($"Fixed cost: one `Leak.Profile` call on an empty workload, 1 iteration, 4 checkpoints, warm ({costRuns} calls). With the");
+md.Line("default `WhenGrowing`, a run without growth never starts the session; `Always` pays for the session's start, stop, rundown and trace parsing.");
+md.Line();
+md.Line("| sampling | median | p90 |");
+md.Line("|---|---:|---:|");
+var fixedCost = new Dictionary<SamplingMode, double>();
+foreach (var sampling in new[] { SamplingMode.WhenGrowing, SamplingMode.Always, SamplingMode.Off })
 {
-    Leak.Profile(() => { }, 1, new LeakOptions { Sampling = sampling, Checkpoints = 2 });
-    var times = Repeat(runs, () => Leak.Profile(() => { }, 1, new LeakOptions { Sampling = sampling, Checkpoints = 2 }).Elapsed.TotalMilliseconds);
-    Console.WriteLine($"| {(sampling ? "on" : "off")} | {times.Median():F0} ms | {times.Percentile(0.9):F0} ms |");
+    var options = new LeakOptions { Sampling = sampling, Checkpoints = 4 };
+    Leak.Profile(() => { }, 1, options);
+    var times = Enumerable.Range(0, costRuns).Select(_ => Leak.Profile(() => { }, 1, options).Elapsed.TotalMilliseconds).ToList();
+    fixedCost[sampling] = times.Median();
+    md.Line($"| {sampling} | {times.Median():F0} ms | {times.Percentile(0.9):F0} ms |");
 }
-Console.WriteLine();
-
-// 4. Detection of small per-iteration leaks by the exact per-iteration verdict (bound: half the leak).
-Console.WriteLine("## Small leaks flagged by NotRetainMoreThan(bound.PerIteration())");
-Console.WriteLine("| leak per iteration | iterations | bound | flagged |");
-Console.WriteLine("|---:|---:|---:|---:|");
-foreach (var (size, iterations) in new[] { (24, 2_000), (24, 10_000), (64, 2_000), (64, 10_000) })
+md.Line();
+md.Line("Per-iteration overhead: time per measured iteration inside `Leak.Profile` against a bare loop of the same workload in");
+md.Line($"the same process, alternating, each after a settled GC ({costRuns} rounds, 20,000 iterations each; ratio of medians).");
+md.Line("The default mode measures without the session; `Always` measures under it.");
+md.Line();
+md.Line("| workload | bare loop | default (WhenGrowing) | ratio | Always | ratio |");
+md.Line("|---|---:|---:|---:|---:|---:|");
+var overheads = new List<double>();
+foreach (var (name, work) in new (string, Action)[]
 {
-    var flagged = Repeat(Math.Max(5, runs / 2), () =>
+    ("allocate a 1 kB array (~100 ns)", Workloads.AllocateKilobyte),
+    ("format and parse a number (~200 ns)", Workloads.FormatAndParse),
+    ("sort 100 integers (~1 µs)", Workloads.SortHundred),
+})
+{
+    const int n = 20_000;
+    var bare = new List<double>();
+    var profiled = new List<double>();
+    var always = new List<double>();
+    BareLoop.Run(work, n); // warm, as Leak.Profile's own warmup warms the workload
+    for (var i = 0; i < costRuns; i++)
     {
-        Action leak = size == 24 ? Sinks.RememberObject : Sinks.Remember64;
-        var p = Leak.Profile(leak, iterations, new LeakOptions { AttributionBudget = TimeSpan.Zero, Sampling = false });
-        Sinks.Clear();
-        return Flags(p, (size / 2).Bytes().PerIteration()) ? 1.0 : 0.0;
-    });
-    Console.WriteLine($"| {size} B | {iterations:N0} | {size / 2} B | {flagged.Sum():F0}/{flagged.Count} |");
+        Settle();
+        bare.Add(BareLoop.Run(work, n).TotalNanoseconds / n);
+        Settle();
+        profiled.Add(Leak.Profile(work, n, new LeakOptions { AttributionBudget = TimeSpan.Zero }).MeasuredTime.TotalNanoseconds / n);
+        Settle();
+        always.Add(Leak.Profile(work, n, new LeakOptions { Sampling = SamplingMode.Always, AttributionBudget = TimeSpan.Zero }).MeasuredTime.TotalNanoseconds / n);
+    }
+    var ratio = profiled.Median() / bare.Median();
+    overheads.Add(ratio);
+    md.Line($"| {name} | {bare.Median():F0} ns | {profiled.Median():F0} ns | {ratio:F2} | {always.Median():F0} ns | {always.Median() / bare.Median():F2} |");
 }
-
-Console.WriteLine();
-
-// 5. Non-leaks must not be flagged: heavy garbage and a cache that fills then plateaus (bound 16 B per iteration).
-Console.WriteLine("## Non-leaks flagged by NotRetainMoreThan(16.Bytes().PerIteration()) (false positives)");
-Console.WriteLine("| workload | iterations | flagged |");
-Console.WriteLine("|---|---:|---:|");
-foreach (var (name, make) in new (string, Func<Action>)[] { ("50 kB garbage per iteration", () => Sinks.Churn), ("cache of 1,000 entries filling, then hits", () => new BoundedCache().Get) })
+md.Line();
+md.Line("Memory used by LeakAssert itself per call (a 2,000-iteration 1 kB leak, so the sampled pass runs): managed bytes it allocates");
+md.Line("(process-wide allocations minus the workload's), and the process's private memory before and after the calls.");
+md.Line();
 {
-    var flagged = Repeat(Math.Max(5, runs / 2), () =>
+    var own = new List<double>();
+    var privateBefore = Process.GetCurrentProcess().PrivateMemorySize64;
+    for (var i = 0; i < costRuns; i++)
     {
-        var p = Leak.Profile(make(), 4_000, new LeakOptions { AttributionBudget = TimeSpan.Zero, Sampling = false, Warmup = 100 });
-        return Flags(p, 16.Bytes().PerIteration()) ? 1.0 : 0.0;
-    });
-    Console.WriteLine($"| {name} | 4,000 | {flagged.Sum():F0}/{flagged.Count} |");
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        var p = Leak.Profile(Workloads.Leak(1_024), 2_000, new LeakOptions { AttributionBudget = TimeSpan.Zero });
+        var total = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Workloads.ClearLeaks();
+        own.Add(total - p.AllocatedBytesPerIteration * (p.Iterations + p.Warmup));
+    }
+    GC.Collect();
+    var privateAfter = Process.GetCurrentProcess().PrivateMemorySize64;
+    md.Line("| managed allocation by LeakAssert, median | private memory before | after the calls |");
+    md.Line("|---:|---:|---:|");
+    md.Line($"| {ByteSize.Format(own.Median())} | {ByteSize.Format(privateBefore)} | {ByteSize.Format(privateAfter)} |");
+}
+md.Line();
+
+// 5. Snapshots.
+md.Line("## Heap snapshots");
+md.Line("LeakAssert takes no heap-graph snapshots yet (retention paths are a later issue), so there is nothing to compare with dotnet-gcdump.");
+md.Line();
+
+// Targets.
+md.Line("## Targets");
+md.Line();
+md.Line("| target | measured | met |");
+md.Line("|---|---|---|");
+md.Line($"| fixed cost <= 300 ms warm | {fixedCost[SamplingMode.WhenGrowing]:F0} ms median by default (no growth), {fixedCost[SamplingMode.Always]:F0} ms with the session | {(fixedCost[SamplingMode.Always] <= 300 ? "yes" : "no")} |");
+md.Line($"| per-iteration overhead <= 10% | ratios {string.Join(", ", overheads.Select(o => o.ToString("F2", CultureInfo.InvariantCulture)))} (default mode) | {(overheads.All(o => o <= 1.10) ? "yes" : "no")} |");
+md.Line($"| top row 1 correct >= 95% for leaks >= 1 MB | 1 MB: {attribution["1 MB"]:P0}, 10 MB: {attribution["10 MB"]:P0} | {(attribution.Values.All(v => v >= 0.95) ? "yes" : "no")} |");
+md.Line($"| 0 false positives in 1,000 non-leaking runs | {fpFlagged} in {fpTotal:N0} | {(fpFlagged == 0 && fpTotal >= 1_000 ? "yes" : fpFlagged == 0 ? "none flagged, fewer runs" : "no")} |");
+md.Line($"| >= 99% detection of 64 B/iteration at <= 10k iterations | {detected64.Flagged}/{detected64.Runs} runs at 1k and 10k | {(detected64.Flagged >= 0.99 * detected64.Runs ? "yes" : "no")} |");
+md.Line();
+md.Line($"Took {clock.Elapsed.TotalMinutes:F1} minutes.");
+
+Directory.CreateDirectory(Path.GetDirectoryName(output)!);
+File.WriteAllText(output, doc.ToString());
+Console.Write(doc.ToString());
+Console.WriteLine($"Wrote {output}");
+
+static void Settle()
+{
+    GC.Collect();
+    GC.WaitForPendingFinalizers();
+    GC.Collect();
 }
 
 static bool Flags(LeakProfile p, PerIterationBound bound)
@@ -97,59 +215,17 @@ static bool Flags(LeakProfile p, PerIterationBound bound)
     catch (FluentAssertions.Execution.AssertionFailedException) { return true; }
 }
 
-static List<T> Repeat<T>(int n, Func<T> measure)
+int Arg(string name, int fallback) => ArgText(name, null) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+string? ArgText(string name, string? fallback)
 {
-    var results = new List<T>(n);
-    for (var i = 0; i < n; i++) results.Add(measure());
-    return results;
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
 
-static class Sinks
+static string RepositoryRoot()
 {
-    private static readonly List<object> Sink = new(capacity: 1_000_000);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Remember1K() => Sink.Add(new byte[1_000]);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Remember64() => Sink.Add(new byte[40]);
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void RememberObject() => Sink.Add(new object());
-
-    public static void Clear() => Sink.Clear();
-
-    private static byte[]? _last; // escapes, so the JIT cannot stack-allocate the garbage
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Churn()
-    {
-        for (var i = 0; i < 50; i++) _last = new byte[1_000];
-    }
-}
-
-sealed class BoundedCache
-{
-    private readonly Dictionary<int, byte[]> _entries = [];
-    private int _next;
-
-    public void Get()
-    {
-        var key = _next++ % 1_000;
-        if (!_entries.ContainsKey(key)) _entries[key] = new byte[512];
-    }
-}
-
-static class Stats
-{
-    public static double Median(this IEnumerable<double> values) => values.Percentile(0.5);
-
-    public static double Percentile(this IEnumerable<double> values, double q)
-    {
-        var sorted = values.Order().ToArray();
-        var rank = q * (sorted.Length - 1);
-        var lo = (int)Math.Floor(rank);
-        var hi = (int)Math.Ceiling(rank);
-        return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
-    }
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "LeakAssert.sln"))) return dir.FullName;
+    return Directory.GetCurrentDirectory();
 }
