@@ -40,8 +40,9 @@ public sealed class AttributionTests
         var frames = profile.Profiles!.After.Samples.SelectMany(s => s.Stack).Select(f => f.Function).ToList();
         frames.Should().NotBeEmpty();
         frames.Should().NotContain(f => f.StartsWith("LeakAssert.Measurement", StringComparison.Ordinal) || f.StartsWith("Xunit", StringComparison.Ordinal));
-        profile.Profiles.Diff.Samples.Should().OnlyContain(s => s.Stack.Last().Function.Contains("AttributionTests", StringComparison.Ordinal),
-            "the outermost frame is the lambda handed to Leak.Profile");
+        profile.Profiles.Diff.Samples.Should().OnlyContain(
+            s => s.Stack.Last().Function.Contains("AttributionTests", StringComparison.Ordinal) || s.Stack.Last().Function == "LeakAssert.Tests.StaticListLeak.Remember",
+            "the outermost frame is the lambda handed to Leak.Profile, or what it calls when the JIT turned that call into a tail call");
     }
 
     [Fact]
@@ -59,7 +60,7 @@ public sealed class AttributionTests
             var profile = Leak.Profile(leak.Remember, iterations: 2_000);
             StaticListLeak.Clear();
 
-            profile.Profiles.Should().NotBeNull(profile.SamplingProblem);
+            profile.Profiles.Should().NotBeNull(profile.Report());
             profile.Profiles!.ForeignSamples.Should().BeGreaterThan(0, "the polluting thread allocated {0} bytes while the session ran ({1} samples in all)", Volatile.Read(ref churned), profile.Profiles.TotalSamples);
             profile.Profiles.After.Samples.SelectMany(s => s.Stack).Should().NotContain(f => f.Function.Contains("Garbage.Churn", StringComparison.Ordinal));
         }

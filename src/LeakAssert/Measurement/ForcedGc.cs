@@ -13,11 +13,33 @@ internal static class ForcedGc
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 
-    /// <summary>The exact retained GC-heap size, after <see cref="Collect"/>.</summary>
+    /// <summary>The exact retained GC-heap size: what survived the last collection of <see cref="Collect"/>.</summary>
+    /// <remarks>
+    /// Read from the collection itself, not from the heap afterwards: another thread that allocates between the
+    /// collection and the reading (in a busy test host, megabytes) would otherwise count as retained.
+    /// </remarks>
     public static long RetainedBytes()
     {
         Collect();
-        return GC.GetTotalMemory(forceFullCollection: false);
+        return GC.GetGCMemoryInfo(GCKind.FullBlocking).PromotedBytes;
+    }
+
+    /// <summary>
+    /// A baseline that has settled: objects the test host still holds from the previous test die within
+    /// milliseconds, and a baseline that counted them would make the first segment look smaller. Readings are
+    /// repeated (a few milliseconds apart, at most 8 times) until two in a row agree within 4 kB.
+    /// </summary>
+    public static long SettledRetainedBytes()
+    {
+        var previous = RetainedBytes();
+        for (var attempt = 0; attempt < 8; attempt++)
+        {
+            Thread.Sleep(2);
+            var current = RetainedBytes();
+            if (Math.Abs(current - previous) <= 4 * 1024) return current;
+            previous = current;
+        }
+        return previous;
     }
 
     /// <summary>

@@ -63,7 +63,7 @@ internal static class Runner
                     }
 
                     // 2. The measured iterations, an exact retained size after each segment. The verdict uses only these.
-                    checkpoints.Add(Snapshot(0, 0));
+                    checkpoints.Add(Snapshot(0, 0, ForcedGc.SettledRetainedBytes()));
                     profileStart = DateTimeOffset.UtcNow;
                     var done = 0;
                     var segments = Math.Min(options.Checkpoints, iterations);
@@ -167,9 +167,10 @@ internal static class Runner
         return (iterations, done);
     }
 
-    private static Checkpoint Snapshot(int index, int iteration)
+    private static Checkpoint Snapshot(int index, int iteration) => Snapshot(index, iteration, ForcedGc.RetainedBytes());
+
+    private static Checkpoint Snapshot(int index, int iteration, long retained)
     {
-        var retained = ForcedGc.RetainedBytes();
         CheckpointEvents.Log.Snapshot(index);
         return new Checkpoint(iteration, retained);
     }
