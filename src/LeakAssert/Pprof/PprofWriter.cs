@@ -1,0 +1,136 @@
+using System.Globalization;
+using System.IO.Compression;
+using Google.Protobuf;
+using LeakAssert.Profiles;
+using Proto = LeakAssert.Pprof.Proto;
+
+namespace LeakAssert.Pprof;
+
+/// <summary>
+/// Writes a <see cref="HeapProfile"/> as pprof does: a gzipped profile.proto with the four heap sample types
+/// (alloc_objects, alloc_space, inuse_objects, inuse_space), inuse_space the default, period 102,400 bytes.
+/// </summary>
+/// <remarks>
+/// A diff profile is written with its after-minus-before values as they are, negative ones included: pprof shows
+/// them as is (a negative flat is memory freed since the baseline), the same numbers LeakAssert's own top shows.
+/// That equals what <c>go tool pprof -base before.pb.gz after.pb.gz</c> computes from the other two files.
+/// <para>
+/// Besides pprof's fields, each sample carries labels that keep what LeakAssert knows: "type" (the allocated type),
+/// "alloc_samples" and "inuse_samples" (samples behind the values) and "inuse_bytes_variance" (a string in
+/// round-trip notation, since pprof's numeric labels are integers and the variance is not). The profile's comment
+/// "leakassert:NAME" names it (before, after or diff), so <see cref="PprofReader"/> restores every field.
+/// </para>
+/// </remarks>
+internal static class PprofWriter
+{
+    internal const string NameCommentPrefix = "leakassert:";
+    internal const string TypeLabel = "type";
+    internal const string AllocSamplesLabel = "alloc_samples";
+    internal const string InuseSamplesLabel = "inuse_samples";
+    internal const string VarianceLabel = "inuse_bytes_variance";
+
+    /// <summary>The sample types in the order of every sample's values, as Go's heap profiles have them.</summary>
+    internal static readonly (string Type, string Unit, SampleValue Value)[] SampleTypes =
+    [
+        ("alloc_objects", "count", SampleValue.AllocObjects),
+        ("alloc_space", "bytes", SampleValue.AllocSpace),
+        ("inuse_objects", "count", SampleValue.InuseObjects),
+        ("inuse_space", "bytes", SampleValue.InuseSpace),
+    ];
+
+    /// <summary>The profile as the bytes of a .pb.gz file.</summary>
+    public static byte[] ToBytes(HeapProfile profile)
+    {
+        using var buffer = new MemoryStream();
+        Write(profile, buffer);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Writes the gzipped profile to a stream and leaves the stream open.</summary>
+    public static void Write(HeapProfile profile, Stream destination)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(destination);
+        var message = ToMessage(profile);
+        using var gzip = new GZipStream(destination, CompressionLevel.Optimal, leaveOpen: true);
+        message.WriteTo(gzip);
+    }
+
+    internal static Proto.Profile ToMessage(HeapProfile profile)
+    {
+        var strings = new StringTable();
+        var message = new Proto.Profile();
+        foreach (var (type, unit, _) in SampleTypes)
+            message.SampleType.Add(new Proto.ValueType { Type = strings[type], Unit = strings[unit] });
+        message.DefaultSampleType = strings["inuse_space"];
+        message.PeriodType = new Proto.ValueType { Type = strings["space"], Unit = strings["bytes"] };
+        message.Period = HeapProfile.SamplingPeriodBytes;
+        message.TimeNanos = (profile.CapturedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
+        message.Comment.Add(strings[NameCommentPrefix + profile.Name]);
+
+        // Frames are deduplicated the way pprof expects: one Function per (name, module, file), one Location per
+        // function and line. Module is part of the key because it is part of system_name.
+        var functions = new Dictionary<(string Name, string Module, string? File), ulong>();
+        var locations = new Dictionary<(ulong Function, int Line), ulong>();
+        foreach (var sample in profile.Samples)
+        {
+            var entry = new Proto.Sample();
+            foreach (var frame in sample.Stack)
+            {
+                var functionKey = (frame.Function, frame.Module, frame.File);
+                if (!functions.TryGetValue(functionKey, out var functionId))
+                {
+                    functionId = (ulong)functions.Count + 1;
+                    functions[functionKey] = functionId;
+                    message.Function.Add(new Proto.Function
+                    {
+                        Id = functionId,
+                        Name = strings[frame.Function],
+                        SystemName = strings[frame.Module + "!" + frame.Function],
+                        Filename = strings[frame.File ?? ""],
+                    });
+                }
+                if (!locations.TryGetValue((functionId, frame.Line), out var locationId))
+                {
+                    locationId = (ulong)locations.Count + 1;
+                    locations[(functionId, frame.Line)] = locationId;
+                    var location = new Proto.Location { Id = locationId };
+                    location.Line.Add(new Proto.Line { FunctionId = (long)functionId, Line_ = frame.Line });
+                    message.Location.Add(location);
+                }
+                entry.LocationId.Add(locationId);
+            }
+            foreach (var (_, _, value) in SampleTypes) entry.Value.Add(sample[value]);
+            entry.Label.Add(new Proto.Label { Key = strings[TypeLabel], Str = strings[sample.TypeName] });
+            entry.Label.Add(new Proto.Label { Key = strings[AllocSamplesLabel], Num = sample.AllocSamples });
+            entry.Label.Add(new Proto.Label { Key = strings[InuseSamplesLabel], Num = sample.InuseSamples });
+            entry.Label.Add(new Proto.Label
+            {
+                Key = strings[VarianceLabel],
+                Str = strings[sample.InuseBytesVariance.ToString("R", CultureInfo.InvariantCulture)],
+            });
+            message.Sample.Add(entry);
+        }
+        message.StringTable.Add(strings.Entries);
+        return message;
+    }
+
+    /// <summary>pprof's string table: each string once, "" at index 0 as the format requires.</summary>
+    private sealed class StringTable
+    {
+        private readonly Dictionary<string, long> _index = new(StringComparer.Ordinal) { [""] = 0 };
+
+        public List<string> Entries { get; } = [""];
+
+        public long this[string value]
+        {
+            get
+            {
+                if (_index.TryGetValue(value, out var i)) return i;
+                _index[value] = Entries.Count;
+                Entries.Add(value);
+                return Entries.Count - 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using LeakAssert.Measurement;
+using LeakAssert.Profiles;
+
+namespace LeakAssert.Pprof;
+
+/// <summary>
+/// LeakAssert's profiles as pprof files (gzipped profile.proto, <c>.pb.gz</c>) that <c>go tool pprof</c> opens:
+/// <c>go tool pprof -top diff.pb.gz</c> shows what LeakAssert's report shows, and
+/// <c>go tool pprof -top -base before.pb.gz after.pb.gz</c> computes the same diff from the other two.
+/// </summary>
+public static class PprofFiles
+{
+    /// <summary>
+    /// Writes the before, after and diff profiles into <paramref name="directory"/> (created if missing) as
+    /// <c>{baseName}.before.pb.gz</c>, <c>{baseName}.after.pb.gz</c> and <c>{baseName}.diff.pb.gz</c>, replacing
+    /// files of those names. The diff holds after-minus-before values, negative ones included.
+    /// </summary>
+    /// <returns>The full paths of the three files.</returns>
+    public static (string Before, string After, string Diff) Write(ProfileSet profiles, string directory, string baseName)
+    {
+        ArgumentNullException.ThrowIfNull(profiles);
+        if (string.IsNullOrWhiteSpace(directory))
+            throw new ArgumentException("The directory must be a path, but it is null or empty.", nameof(directory));
+        if (string.IsNullOrWhiteSpace(baseName))
+            throw new ArgumentException("The base name must name the files, but it is null or empty.", nameof(baseName));
+        // Both separators are refused on every platform so that a base name never reaches into another directory.
+        var invalid = baseName.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']);
+        if (invalid >= 0)
+            throw new ArgumentException($"The base name must be a plain file name, but \"{baseName}\" contains the character {Describe(baseName[invalid])}, which is not allowed in file names.", nameof(baseName));
+
+        var root = Directory.CreateDirectory(directory).FullName;
+        var paths = (
+            Before: Path.Combine(root, baseName + ".before.pb.gz"),
+            After: Path.Combine(root, baseName + ".after.pb.gz"),
+            Diff: Path.Combine(root, baseName + ".diff.pb.gz"));
+        File.WriteAllBytes(paths.Before, PprofWriter.ToBytes(profiles.Before));
+        File.WriteAllBytes(paths.After, PprofWriter.ToBytes(profiles.After));
+        File.WriteAllBytes(paths.Diff, PprofWriter.ToBytes(profiles.Diff));
+        return paths;
+    }
+
+    /// <summary>
+    /// Reads a pprof heap profile: one LeakAssert wrote comes back with every field; another with the four heap
+    /// sample types (alloc_objects, alloc_space, inuse_objects, inuse_space) reads with what it has. Uncompressed
+    /// profile.proto is accepted too, as pprof accepts it.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not gzip, is truncated, or holds no such profile; the message says which.</exception>
+    public static HeapProfile Read(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ArgumentException("The path must name a .pb.gz file, but it is null or empty.", nameof(path));
+        return PprofReader.Read(path);
+    }
+
+    private static string Describe(char c) => char.IsControl(c) ? $"U+{(int)c:X4}" : $"'{c}'";
+}
