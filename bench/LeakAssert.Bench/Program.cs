@@ -25,6 +25,24 @@ md.Line("The verdict rests on exact retained sizes only, so the detection and fa
 md.Line("one false-positive row repeats a workload with sampling on to show the session adds none.");
 md.Line();
 
+// 0. Exact retained growth of a known leak: 2,000 x 1,024 bytes into a list whose capacity is reserved.
+md.Line("## Exact retained growth");
+md.Line($"A known leak of 2,000 x 1,024 B = 2,048,000 B; error of `RetainedGrowth` ({runs} runs a row).");
+md.Line();
+md.Line("| sampling | median error | median abs error | worst abs error |");
+md.Line("|---|---:|---:|---:|");
+foreach (var sampling in new[] { SamplingMode.WhenGrowing, SamplingMode.Always })
+{
+    var errors = Enumerable.Range(0, runs).Select(_ =>
+    {
+        var p = Leak.Profile(Workloads.Leak(1_024), 2_000, new LeakOptions { Sampling = sampling, AttributionBudget = TimeSpan.Zero });
+        Workloads.ClearLeaks();
+        return (double)(p.RetainedGrowth.Bytes - 2_000 * 1_024);
+    }).ToList();
+    md.Line($"| {sampling} | {errors.Median():F0} B | {errors.Select(Math.Abs).Median():F0} B | {errors.Max(Math.Abs):F0} B |");
+}
+md.Line();
+
 // 1. Detection power at the strictest bound: NotRetainMoreThan(0.Bytes().PerIteration()).
 md.Line("## Detection power");
 md.Line($"Fraction of runs flagged by `NotRetainMoreThan(0.Bytes().PerIteration())` ({runs} runs a cell; 20 for 16 kB x 10k, which retains 160 MB a run).");
@@ -189,7 +207,7 @@ md.Line("## Targets");
 md.Line();
 md.Line("| target | measured | met |");
 md.Line("|---|---|---|");
-md.Line($"| fixed cost <= 300 ms warm | {fixedCost[SamplingMode.WhenGrowing]:F0} ms median by default (no growth), {fixedCost[SamplingMode.Always]:F0} ms with the session | {(fixedCost[SamplingMode.Always] <= 300 ? "yes" : "no")} |");
+md.Line($"| fixed cost <= 300 ms warm | {fixedCost[SamplingMode.WhenGrowing]:F0} ms median by default for a run without growth; {fixedCost[SamplingMode.Always]:F0} ms for a run that opens the session (Always, or a leak's attribution pass) | {(fixedCost[SamplingMode.WhenGrowing] <= 300 ? "yes" : "no")} by default; {(fixedCost[SamplingMode.Always] <= 300 ? "yes" : "no")} with the session |");
 md.Line($"| per-iteration overhead <= 10% | ratios {string.Join(", ", overheads.Select(o => o.ToString("F2", CultureInfo.InvariantCulture)))} (default mode) | {(overheads.All(o => o <= 1.10) ? "yes" : "no")} |");
 md.Line($"| top row 1 correct >= 95% for leaks >= 1 MB | 1 MB: {attribution["1 MB"]:P0}, 10 MB: {attribution["10 MB"]:P0} | {(attribution.Values.All(v => v >= 0.95) ? "yes" : "no")} |");
 md.Line($"| 0 false positives in 1,000 non-leaking runs | {fpFlagged} in {fpTotal:N0} | {(fpFlagged == 0 && fpTotal >= 1_000 ? "yes" : fpFlagged == 0 ? "none flagged, fewer runs" : "no")} |");

@@ -15,15 +15,22 @@ internal static class Runner
     // objects. Concurrent calls in one process therefore take turns.
     private static readonly SemaphoreSlim OneAtATime = new(1, 1);
 
+    // Set inside a measurement (it flows into async workloads): a workload that profiles would wait on itself.
+    private static readonly AsyncLocal<bool> Measuring = new();
+
     public static async ValueTask<LeakProfile> RunAsync(Workload workload, int? iterations, LeakOptions options)
     {
+        if (Measuring.Value)
+            throw new InvalidOperationException("Leak.Profile was called from inside a workload that Leak.Profile is measuring; profile the inner workload on its own instead.");
         await OneAtATime.WaitAsync().ConfigureAwait(false);
         try
         {
+            Measuring.Value = true;
             return await MeasureAsync(workload, iterations, options).ConfigureAwait(false);
         }
         finally
         {
+            Measuring.Value = false;
             OneAtATime.Release();
         }
     }
