@@ -45,7 +45,7 @@ internal static class Runner
         string? samplingProblem = mode == SamplingMode.Off ? "sampling was turned off (SamplingMode.Off)" : null;
         // Sized up front: a list that grows inside the window would add its own bytes to the checkpoints.
         var checkpoints = new List<Checkpoint>(options.Checkpoints + 1);
-        var attribution = new List<Checkpoint>(AttributionSegments);
+        var attribution = new List<Checkpoint>(AttributionSegments + 1);
         var traffic = new TrafficMeter(workload.IsAsync);
         var measuredTime = TimeSpan.Zero;
         var profiledFrom = 0;
@@ -92,8 +92,10 @@ internal static class Runner
                             recorder = StartRecorder(directory, options, ref samplingProblem);
                             if (recorder is not null)
                             {
+                                // The pass's own baseline, after the session started: what starting it retained
+                                // belongs to neither the workload's growth nor its profile.
                                 profiledFrom = iterations;
-                                Mark(checkpoints.Count);
+                                attribution.Add(Snapshot(checkpoints.Count, iterations));
                                 profileStart = DateTimeOffset.UtcNow;
                             }
                         }
@@ -180,13 +182,6 @@ internal static class Runner
     {
         CheckpointEvents.Log.Snapshot(index);
         return new Checkpoint(iteration, retained);
-    }
-
-    /// <summary>A GC-forced snapshot marker in the trace, where no exact figure is needed.</summary>
-    private static void Mark(int index)
-    {
-        ForcedGc.Collect();
-        CheckpointEvents.Log.Snapshot(index);
     }
 
     private static async ValueTask<TimeSpan> Timed(TrafficMeter traffic, Func<ValueTask> run)
