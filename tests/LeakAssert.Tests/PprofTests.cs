@@ -4,7 +4,6 @@ using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Google.Protobuf;
-using LeakAssert.Measurement;
 using LeakAssert.Pprof;
 using LeakAssert.Profiles;
 using LeakAssert.Reporting;

@@ -246,6 +246,3 @@ internal static class Runner
         private long Read() => processWide ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
     }
 }
-
-/// <summary>The three sampled profiles of one run and where their samples came from.</summary>
-public sealed record ProfileSet(HeapProfile Before, HeapProfile After, HeapProfile Diff, int TotalSamples, int ForeignSamples);

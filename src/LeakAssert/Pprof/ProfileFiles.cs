@@ -1,4 +1,3 @@
-using LeakAssert.Measurement;
 using LeakAssert.Profiles;
 
 namespace LeakAssert.Pprof;

@@ -1,0 +1,7 @@
+namespace LeakAssert.Profiles;
+
+/// <summary>
+/// The three sampled profiles of one run (before, after, and their diff, as pprof's <c>-base</c>) and where their
+/// samples came from: all samples in the trace, and those left out as not the workload's.
+/// </summary>
+public sealed record ProfileSet(HeapProfile Before, HeapProfile After, HeapProfile Diff, int TotalSamples, int ForeignSamples);
