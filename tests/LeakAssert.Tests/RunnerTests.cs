@@ -1,3 +1,4 @@
+using LeakAssert.Measurement;
 using System.Runtime;
 
 namespace LeakAssert.Tests;
@@ -64,7 +65,7 @@ public sealed class RunnerTests
         var options = new LeakOptions { Sampling = SamplingMode.Always, AttributionBudget = TimeSpan.Zero };
         for (var i = 0; i < 3; i++) Leak.Profile(leak.Remember, 500, options); // one-time JIT, type loads, parser caches
         StaticListLeak.Clear();
-        var before = RetainedNow();
+        var before = ForcedGc.RetainedBytes();
 
         for (var i = 0; i < 5; i++)
         {
@@ -74,14 +75,6 @@ public sealed class RunnerTests
 
         // Measured: the session itself retains ~150 B a call; reading the trace (TraceEvent) a few kB more, growing with
         // the trace. A retained parser, session or profile would be hundreds of kB to megabytes.
-        (RetainedNow() - before).Should().BeLessThan(256 * 1024, "five traced runs leave no trace parser, session or profile behind");
-    }
-
-    private static long RetainedNow()
-    {
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        GC.WaitForPendingFinalizers();
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        return GC.GetGCMemoryInfo(GCKind.FullBlocking).PromotedBytes;
+        (ForcedGc.RetainedBytes() - before).Should().BeLessThan(256 * 1024, "five traced runs leave no trace parser, session or profile behind");
     }
 }
