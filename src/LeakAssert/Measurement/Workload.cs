@@ -27,6 +27,12 @@ internal sealed class Workload
     public static Workload Of(Func<ValueTask> action) =>
         new((first, count, phase) => WorkloadLoop.RunAsync(action, first, count, phase), true, action.Method);
 
+    /// <summary>A test method's body as the workload; <paramref name="method"/> names its module for async stacks.</summary>
+    public static Workload OfMethod(Func<ValueTask> body, bool isAsync, MethodInfo method) =>
+        isAsync
+            ? new((first, count, phase) => WorkloadLoop.RunAsync(body, first, count, phase), true, method)
+            : new((first, count, phase) => { WorkloadLoop.RunSync(() => body(), first, count, phase); return default; }, false, method);
+
     public static Workload Of(Func<Task> action) =>
         new((first, count, phase) => WorkloadLoop.RunAsync(() => new ValueTask(action()), first, count, phase), true, action.Method);
 }

@@ -124,18 +124,31 @@ internal static class TraceReader
             for (var i = index; i != CallStackIndex.Invalid; i = stacks.Caller(i))
             {
                 var address = stacks.CodeAddressIndex(i);
-                var name = log.CodeAddresses.MethodIndex(address) is var m && m != MethodIndex.Invalid ? log.CodeAddresses.Methods.FullMethodName(m) : "";
+                var name = MethodName(address);
                 if (name.StartsWith(LoopFrame, StringComparison.Ordinal)) { loop = addresses.Count; break; }
                 if (workloadModule is not null && ModuleName(address) == workloadModule) outermostUser = addresses.Count;
                 addresses.Add(address);
             }
             var cut = loop >= 0 ? loop : outermostUser + 1;
+            // A [LeakTest] body with arguments is called through reflection by the adapter: those frames sit between
+            // the loop and the test method and name nothing the user wrote.
+            while (cut > 1 && IsInvocationGlue(MethodName(addresses[cut - 1]))) cut--;
             IReadOnlyList<Frame>? result = cut <= 0 ? null : addresses.Take(cut).Select(FrameOf).ToArray();
             _stacks[index] = result;
             return result;
         }
 
         public void Dispose() => _reader.Dispose();
+
+        private string MethodName(CodeAddressIndex address) =>
+            log.CodeAddresses.MethodIndex(address) is var m && m != MethodIndex.Invalid ? log.CodeAddresses.Methods.FullMethodName(m) : "";
+
+        private static bool IsInvocationGlue(string name) =>
+            name.StartsWith("LeakAssert.Measurement.", StringComparison.Ordinal)
+            || name.StartsWith("LeakAssert.Xunit.Execution.", StringComparison.Ordinal)
+            || name.StartsWith("LeakAssert.NUnit.Execution.", StringComparison.Ordinal)
+            || name.StartsWith("System.Reflection.", StringComparison.Ordinal)
+            || name.StartsWith("System.RuntimeMethodHandle.", StringComparison.Ordinal);
 
         private string ModuleName(CodeAddressIndex address) =>
             log.CodeAddresses.ModuleFile(address) is { } module ? module.Name : "";

@@ -1,0 +1,70 @@
+using LeakAssert.NUnit.Execution;
+using NUnit.Framework;
+using NUnit.Framework.Interfaces;
+using NUnit.Framework.Internal;
+using NUnit.Framework.Internal.Commands;
+
+namespace LeakAssert.NUnit;
+
+/// <summary>
+/// A leak test. It is non-parallelizable: NUnit runs it in its own work shift, when no parallel test is executing,
+/// so nothing else can grow the heap it measures. Two forms:
+/// <list type="bullet">
+/// <item><c>[LeakTest]</c>: the body calls <see cref="Leak.Profile(Action, int, LeakOptions?)"/> and asserts with
+/// <c>Should().NotRetainMoreThan(...)</c>.</item>
+/// <item><c>[LeakTest(Iterations = 2_000, MaxRetainedBytes = 64 * 1024)]</c>: the body itself is the workload, run
+/// many times on the fixture instance NUnit created (one per fixture, as NUnit always does); [SetUp] runs once around
+/// all iterations.</item>
+/// </list>
+/// With <c>[TestCase]</c> or <c>[TestCaseSource]</c> each row is its own leak test.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false, Inherited = false)]
+public sealed class LeakTestAttribute : NUnitAttribute, ISimpleTestBuilder, IApplyToTest, IApplyToContext, IWrapTestMethod, IImplyFixture
+{
+    private static readonly NonParallelizableAttribute alone = new();
+    private int? _iterations, _warmup;
+    private long? _maxRetainedBytes, _maxRetainedBytesPerIteration;
+    private double? _timeBudgetSeconds;
+
+    /// <summary>Measured iterations of the body; when not set, as many as fit in <see cref="TimeBudgetSeconds"/>.</summary>
+    public int Iterations { get => _iterations ?? 0; set => _iterations = value; }
+
+    /// <summary>Unmeasured iterations run first; default a tenth of the iterations (1 to 1,000).</summary>
+    public int Warmup { get => _warmup ?? 0; set => _warmup = value; }
+
+    /// <summary>Fails when the body's iterations retain more than this many bytes in all. Makes the body the workload.</summary>
+    public long MaxRetainedBytes { get => _maxRetainedBytes ?? 0; set => _maxRetainedBytes = value; }
+
+    /// <summary>
+    /// Fails when each iteration retains more than this many bytes and growth is still rising (a cache that fills and
+    /// stops passes). Makes the body the workload.
+    /// </summary>
+    public long MaxRetainedBytesPerIteration { get => _maxRetainedBytesPerIteration ?? 0; set => _maxRetainedBytesPerIteration = value; }
+
+    /// <summary>Seconds of measured iterations when <see cref="Iterations"/> is not set; default 2.</summary>
+    public double TimeBudgetSeconds { get => _timeBudgetSeconds ?? 2; set => _timeBudgetSeconds = value; }
+
+    internal Testing.LeakTestSettings Settings => new(_iterations, _warmup, _maxRetainedBytes, _maxRetainedBytesPerIteration, _timeBudgetSeconds);
+
+    /// <inheritdoc />
+    public TestMethod BuildFrom(IMethodInfo method, Test? suite) => new TestAttribute().BuildFrom(method, suite);
+
+    /// <summary>Marks the test non-parallelizable, and not runnable with a one-sentence reason when an argument is bad.</summary>
+    public void ApplyToTest(Test test)
+    {
+        alone.ApplyToTest(test);
+        if (test.RunState == RunState.NotRunnable) return;
+        var problem = Settings.Problem($"[LeakTest] on {test.TypeInfo?.Name ?? test.ClassName}.{test.MethodName}");
+        if (problem is null && Settings.BodyIsWorkload && test.Method is { } m && !LeakTestCommand.ReturnsVoidOrTask(m.MethodInfo))
+            problem = $"[LeakTest] on {test.ClassName}.{test.MethodName}: a body that is the workload must return void, Task or ValueTask, but returns {m.MethodInfo.ReturnType.Name}.";
+        if (problem is null) return;
+        test.RunState = RunState.NotRunnable;
+        test.Properties.Set(PropertyNames.SkipReason, problem);
+    }
+
+    /// <inheritdoc />
+    public void ApplyToContext(TestExecutionContext context) => alone.ApplyToContext(context);
+
+    /// <inheritdoc />
+    public TestCommand Wrap(TestCommand command) => new LeakTestCommand(command, Settings);
+}

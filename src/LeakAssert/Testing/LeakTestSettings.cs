@@ -1,0 +1,70 @@
+using System.Globalization;
+using LeakAssert.Artifacts;
+using LeakAssert.Assertions;
+using LeakAssert.Measurement;
+using LeakAssert.Reporting;
+
+namespace LeakAssert.Testing;
+
+/// <summary>
+/// What a [LeakTest] attribute says, shared by the xUnit and NUnit adapters: with a bound it makes the test body the
+/// workload; without one the body calls <see cref="Leak.Profile(Action, int, LeakOptions?)"/> itself. Null means
+/// "not set" so that an explicit value is always checked.
+/// </summary>
+internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxRetainedBytes, long? MaxRetainedBytesPerIteration, double? TimeBudgetSeconds)
+{
+    /// <summary>True when the body runs as the workload; false when it profiles something itself.</summary>
+    public bool BodyIsWorkload => MaxRetainedBytes is not null || MaxRetainedBytesPerIteration is not null;
+
+    /// <summary>The one-sentence reason these settings cannot run, or null when they can.</summary>
+    public string? Problem(string attribute)
+    {
+        if (MaxRetainedBytes is < 0)
+            return $"{attribute}: MaxRetainedBytes must be zero or more bytes, but was {N(MaxRetainedBytes.Value)}.";
+        if (MaxRetainedBytesPerIteration is < 0)
+            return $"{attribute}: MaxRetainedBytesPerIteration must be zero or more bytes, but was {N(MaxRetainedBytesPerIteration.Value)}.";
+        if (!BodyIsWorkload && (Iterations is not null || Warmup is not null || TimeBudgetSeconds is not null))
+            return $"{attribute}: Iterations, Warmup and TimeBudgetSeconds make the test body the workload, which needs a bound: set MaxRetainedBytes or MaxRetainedBytesPerIteration, or remove them and call Leak.Profile in the body.";
+        if (Iterations is not null && TimeBudgetSeconds is not null)
+            return $"{attribute}: set Iterations or TimeBudgetSeconds, not both: the time budget chooses the count when Iterations is not set.";
+        if (TimeBudgetSeconds is { } seconds && !(seconds >= 0.01 && seconds <= 3600))
+            return $"{attribute}: TimeBudgetSeconds must be between 0.01 and 3600, but was {seconds.ToString(CultureInfo.InvariantCulture)}.";
+        if (!BodyIsWorkload) return null;
+        try
+        {
+            LeakOptions.Validated(Options(), Iterations ?? 1);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return $"{attribute}: {e.Message.Replace("LeakOptions.", "", StringComparison.Ordinal).Split(" (Parameter", 2)[0]}";
+        }
+    }
+
+    private LeakOptions Options() => new()
+    {
+        Warmup = Warmup,
+        TimeBudget = TimeBudgetSeconds is { } s ? TimeSpan.FromSeconds(s) : new LeakOptions().TimeBudget,
+    };
+
+    /// <summary>
+    /// Runs <paramref name="workload"/> as the test body under these settings and decides every bound that was set.
+    /// Returns null when the test passed, else the failure message: the report and the artifacts written.
+    /// </summary>
+    public async Task<string?> RunBodyAsync(Workload workload, LeakTestContext test)
+    {
+        var profile = await Runner.RunAsync(workload, Iterations, LeakOptions.Validated(Options(), Iterations)).ConfigureAwait(false);
+        var failed = Verdicts(profile).FirstOrDefault(v => !v.Passed);
+        if (failed is null) return null;
+        var artifacts = ArtifactWriter.WriteFailure(test, profile, failed);
+        return LeakReport.ToText(profile, failed).TrimEnd('\n') + "\n" + artifacts.Describe();
+    }
+
+    private IEnumerable<Verdict> Verdicts(LeakProfile p)
+    {
+        if (MaxRetainedBytes is { } total) yield return Verdict.Total(p, new ByteSize(total));
+        if (MaxRetainedBytesPerIteration is { } each) yield return Verdict.PerIteration(p, new ByteSize(each).PerIteration());
+    }
+
+    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}
