@@ -59,5 +59,5 @@ public sealed class DemoProcessTests
     }
 
     // The test assembly lives in bin/{Configuration}/net10.0; the demo was built with the same configuration.
-    private static string BuildConfiguration() => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
+    internal static string BuildConfiguration() => new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
 }

@@ -26,6 +26,9 @@ public sealed class LeakTestDiscoverer(IMessageSink diagnosticMessageSink) : IXu
             return [new LeakTestCase(diagnosticMessageSink, display, displayOptions, moved)];
         if (attribute.Settings.Problem(name) is { } problem)
             return [Error(problem)];
+        if (attribute.Settings.BodyIsWorkload && testMethod.Method.ToRuntimeMethod() is { } runtime
+            && runtime.ReturnType != typeof(void) && runtime.ReturnType != typeof(Task) && runtime.ReturnType != typeof(ValueTask))
+            return [Error($"{name}: a body that is the workload must return void, Task or ValueTask, but returns {runtime.ReturnType.Name}.")];
         if (testMethod.Method.IsGenericMethodDefinition)
             return [Error($"{name}: generic test methods are not supported; make the method non-generic.")];
 

@@ -21,6 +21,7 @@ internal sealed class LeakTestRunner(ITest test, IMessageBus messageBus, Type te
     {
         var context = new LeakTestContext(TestClass.Name, TestMethod.Name, Arguments());
         using var scope = LeakTestContext.Enter(context);
+        ForcedGc.Quiesce(TimeSpan.FromSeconds(1));
         var settings = TestMethod.GetCustomAttribute<LeakTestAttribute>()!.Settings;
         if (!settings.BodyIsWorkload) return await base.InvokeTestMethodAsync(aggregator);
 

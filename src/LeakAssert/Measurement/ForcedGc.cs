@@ -43,6 +43,24 @@ internal static class ForcedGc
     }
 
     /// <summary>
+    /// Waits, up to <paramref name="limit"/>, until the retained heap stops changing across 20 ms. A test framework
+    /// finishes reporting the tests before a leak test on its own threads (result objects, output buffers); started
+    /// at once, a leak test would count that as its own growth.
+    /// </summary>
+    public static void Quiesce(TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var previous = RetainedBytes();
+        while (clock.Elapsed < limit)
+        {
+            Thread.Sleep(20);
+            var current = RetainedBytes();
+            if (Math.Abs(current - previous) <= 1024) return;
+            previous = current;
+        }
+    }
+
+    /// <summary>
     /// Keeps background (concurrent) GCs out of the measured window: they break the liveness replay of sampled
     /// objects (RUNTIME-FACTS 3). The previous latency mode comes back on dispose, also when the workload throws.
     /// </summary>

@@ -1,0 +1,28 @@
+using LeakAssert.NUnit;
+using NUnit.Framework;
+
+namespace Fixtures;
+
+/// <summary>Each attribute here is wrong in one way; each test must fail with one sentence naming it.</summary>
+[Category("BadArguments")]
+public sealed class BadArgumentTests
+{
+    [LeakTest(Iterations = 1_000)]
+    public void Iterations_without_a_bound() { }
+
+    [LeakTest(Iterations = 0, MaxRetainedBytes = 1024)]
+    public void Zero_iterations() { }
+
+    [LeakTest(MaxRetainedBytes = -1)]
+    public void Negative_bound() { }
+
+    [LeakTest(TimeBudgetSeconds = 0, MaxRetainedBytes = 1024)]
+    public void Zero_time_budget() { }
+
+    [LeakTest(MaxRetainedBytes = 1024)]
+    public int Returns_a_value() => 1;
+
+    // A good one beside them still runs and passes: bad arguments fail their own test, not the run.
+    [LeakTest(Iterations = 100, MaxRetainedBytes = 64 * 1024)]
+    public void A_valid_leak_test_still_runs() { }
+}

@@ -1,0 +1,36 @@
+using LeakAssert.NUnit;
+using NUnit.Framework;
+
+namespace Fixtures;
+
+/// <summary>The body form runs every iteration on the fixture instance; [SetUp] runs once around them.</summary>
+[Category("Instance")]
+public sealed class InstanceTests
+{
+    public static int Sink;
+    private readonly List<byte[]> _history = [];
+    private byte[] _setUp = [];
+
+    [SetUp]
+    public void AllocateOnce() => _setUp = new byte[1 << 20];
+
+    // [SetUp]'s 1 MB is allocated once, before the warmup: it is not growth.
+    [LeakTest(Iterations = 2_000, MaxRetainedBytes = 16 * 1024)]
+    public void SetUp_allocations_are_not_counted() => Sink = _setUp.Length;
+
+    // What the body keeps in the fixture lives as long as the fixture: retained, and caught.
+    [LeakTest(Iterations = 2_000, MaxRetainedBytesPerIteration = 0)]
+    public void What_the_body_keeps_in_the_fixture_is_retained() => _history.Add(new byte[100]);
+
+    // An async body is awaited each iteration; what it keeps after the await is caught too.
+    [LeakTest(Iterations = 1_000, MaxRetainedBytesPerIteration = 0)]
+    public async Task An_async_body_is_awaited()
+    {
+        await Task.Yield();
+        _history.Add(new byte[100]);
+    }
+
+    // A body that throws fails the test with its own exception, not a leak report.
+    [LeakTest(Iterations = 100, MaxRetainedBytes = 0)]
+    public void A_body_that_throws_fails_with_its_exception() => throw new InvalidOperationException("the workload broke");
+}

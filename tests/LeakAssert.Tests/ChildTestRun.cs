@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using System.Xml.Linq;
+
+namespace LeakAssert.Tests;
+
+/// <summary>
+/// A child <c>dotnet test</c> of an already-built test project, with its TRX read back: how the [LeakTest] adapters
+/// are proved in the real runners, with the real test host, filters and parallelism.
+/// </summary>
+internal sealed record ChildTestRun(int ExitCode, string Console, IReadOnlyList<ChildTestResult> Results)
+{
+    public static ChildTestRun Run(string project, string? filter, params (string Name, string Value)[] environment)
+    {
+        var root = DemoProcessTests.RepositoryRoot();
+        var work = Directory.CreateTempSubdirectory("leakassert-child-").FullName;
+        var trx = Path.Combine(work, "results.trx");
+        var arguments = new List<string>
+        {
+            "test", Path.Combine(root, project), "-c", DemoProcessTests.BuildConfiguration(), "--no-build",
+            "--logger", $"trx;LogFileName={trx}", "--results-directory", work,
+        };
+        if (filter is not null) arguments.AddRange(["--filter", filter]);
+        var start = new ProcessStartInfo("dotnet", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = work };
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        // The child must not inherit the parent test host's connection to its runner.
+        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("VSTEST_", StringComparison.Ordinal)).ToArray()) start.Environment.Remove(name);
+        foreach (var (name, value) in environment) start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet test {project} did not finish within 5 minutes");
+        }
+        var console = stdout.Result + stderr.Result;
+        File.Exists(trx).Should().BeTrue($"dotnet test writes its TRX; its output was:\n{console}");
+        return new ChildTestRun(process.ExitCode, console, ReadTrx(trx));
+    }
+
+    public ChildTestResult Single(string nameContains)
+    {
+        var matches = Results.Where(r => r.Name.Contains(nameContains, StringComparison.Ordinal)).ToArray();
+        matches.Should().ContainSingle($"one test named like {nameContains} ran; the run printed:\n{Console}");
+        return matches[0];
+    }
+
+    private static IReadOnlyList<ChildTestResult> ReadTrx(string path)
+    {
+        XNamespace ns = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
+        return XDocument.Load(path).Descendants(ns + "UnitTestResult").Select(r => new ChildTestResult(
+            (string)r.Attribute("testName")!,
+            (string)r.Attribute("outcome")!,
+            (string?)r.Element(ns + "Output")?.Element(ns + "ErrorInfo")?.Element(ns + "Message") ?? "",
+            (string?)r.Element(ns + "Output")?.Element(ns + "ErrorInfo")?.Element(ns + "StackTrace") ?? "",
+            r.Element(ns + "ResultFiles")?.Elements(ns + "ResultFile").Select(f => (string)f.Attribute("path")!).ToArray() ?? [])).ToArray();
+    }
+}
+
+public sealed record ChildTestResult(string Name, string Outcome, string Message, string StackTrace, IReadOnlyList<string> Attachments)
+{
+    public bool Passed => Outcome == "Passed";
+    public bool Failed => Outcome == "Failed";
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+
+namespace LeakAssert.Tests;
+
+/// <summary>
+/// [LeakTest] proved in the real runners: each test runs a sample or fixture project in a child <c>dotnet test</c>
+/// and reads its TRX. The same facts hold for xUnit and NUnit; the two classes below say what differs.
+/// </summary>
+public abstract class FrameworkAdapterTests
+{
+    protected abstract string Sample { get; }
+    protected abstract string Fixture { get; }
+    /// <summary>The filter property a category or trait is selected by.</summary>
+    protected abstract string Category { get; }
+    /// <summary>The sample's leaking method, expected as row 1 of top.</summary>
+    protected abstract string LeakingMethod { get; }
+    /// <summary>The sample's leaking line, expected in traces.</summary>
+    protected abstract string LeakingLine { get; }
+    protected abstract int SampleTests { get; }
+
+    [Fact]
+    public void Plain_dotnet_test_runs_the_fixed_components_and_leaves_out_the_demonstrations()
+    {
+        var run = ChildTestRun.Run(Sample, filter: null);
+
+        run.ExitCode.Should().Be(0, run.Console);
+        run.Results.Should().HaveCount(SampleTests).And.OnlyContain(r => r.Passed, run.Console);
+        run.Results.Should().NotContain(r => r.Name.Contains("Demonstration", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_leak_fails_with_the_report_as_its_message_and_its_artifacts_on_disk()
+    {
+        var artifacts = Directory.CreateTempSubdirectory("leakassert-artifacts-").FullName;
+        var run = ChildTestRun.Run(Sample, $"{Category}=LeakDemonstration", ("LEAKASSERT_ARTIFACTS", artifacts));
+
+        run.ExitCode.Should().NotBe(0);
+        run.Results.Should().HaveCount(2).And.OnlyContain(r => r.Failed, run.Console);
+        foreach (var result in run.Results)
+        {
+            var message = result.Message;
+            message.Should().Contain("FAILED: expected at most").And.Contain("Trend: still rising at the end, as a leak does.");
+            var topRow = message.Split('\n').SkipWhile(l => !l.StartsWith("      flat  flat%", StringComparison.Ordinal)).Skip(1).First();
+            topRow.Should().EndWith(LeakingMethod, message);
+            message.Should().Contain(LeakingLine).And.Contain("traces (inuse_space):");
+            // The failure names its files, and they are there.
+            var listed = message.Split('\n').SkipWhile(l => l != "Artifacts:").Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+            listed.Should().HaveCount(4, message);
+            listed.Should().OnlyContain(f => f.StartsWith(artifacts, StringComparison.Ordinal) && File.Exists(f));
+            listed.Select(Path.GetFileName).Should().Contain(n => n!.EndsWith(".report.txt", StringComparison.Ordinal))
+                .And.Contain(n => n!.EndsWith(".diff.pb.gz", StringComparison.Ordinal));
+            var report = File.ReadAllText(listed.Single(f => f.EndsWith(".report.txt", StringComparison.Ordinal)));
+            report.Should().StartWith("FAILED: expected at most").And.Contain(LeakingLine);
+            // No frames of LeakAssert or FluentAssertions: the report is the message.
+            result.StackTrace.Should().NotContain("FluentAssertions.").And.NotContain("LeakAssert.Assertions.");
+            AssertAttachments(result, listed);
+        }
+        // Folder per test, named {Class}.{Method}.
+        Directory.GetDirectories(artifacts).Select(Path.GetFileName).Should().HaveCount(2)
+            .And.OnlyContain(d => d!.Contains(".Demonstration_", StringComparison.Ordinal));
+    }
+
+    protected virtual void AssertAttachments(ChildTestResult result, IReadOnlyList<string> files) { }
+
+    [Fact]
+    public void A_filter_selects_single_leak_tests_and_data_rows_are_leak_tests_of_their_own()
+    {
+        var single = ChildTestRun.Run(Sample, SingleFilter);
+        single.Results.Should().ContainSingle(single.Console).Which.Passed.Should().BeTrue(single.Console);
+
+        var rows = ChildTestRun.Run(Sample, RowsFilter);
+        rows.Results.Should().HaveCount(2, rows.Console).And.OnlyContain(r => r.Passed, rows.Console);
+    }
+
+    protected abstract string SingleFilter { get; }
+    protected abstract string RowsFilter { get; }
+
+    [Fact]
+    public void Parallel_tests_retaining_memory_do_not_pollute_a_leak_test()
+    {
+        var timeline = Path.Combine(Directory.CreateTempSubdirectory("leakassert-timeline-").FullName, "timeline.txt");
+        var run = ChildTestRun.Run(Fixture, $"{Category}=Isolation", ("LEAKASSERT_TIMELINE", timeline));
+
+        run.Results.Where(r => r.Name.Contains("leak_test_is_not_polluted", StringComparison.Ordinal))
+            .Should().HaveCount(2).And.OnlyContain(r => r.Passed, run.Console);
+        run.Results.Where(r => r.Name.Contains("Retains_memory", StringComparison.Ordinal)).Should().HaveCount(3).And.OnlyContain(r => r.Passed);
+        // The control proves the polluters pollute: the same measurement outside [LeakTest] fails.
+        run.Single("without_LeakTest_sees_the_polluters").Failed.Should().BeTrue(run.Console);
+
+        var spans = File.ReadAllLines(timeline).Select(l => l.Split(' ')).Select(p => (Name: p[0], Start: long.Parse(p[1], CultureInfo.InvariantCulture), End: long.Parse(p[2], CultureInfo.InvariantCulture))).ToArray();
+        var polluters = spans.Where(s => s.Name == "polluter").ToArray();
+        var leakTests = spans.Where(s => s.Name.StartsWith("leaktest", StringComparison.Ordinal)).ToArray();
+        var control = spans.Single(s => s.Name == "control");
+        polluters.Should().HaveCount(3);
+        leakTests.Should().NotBeEmpty();
+        polluters.Max(p => p.Start).Should().BeLessThan(polluters.Min(p => p.End), "the polluters ran in parallel with each other");
+        control.Start.Should().BeLessThan(polluters.Max(p => p.End), "the control ran while polluters did");
+        leakTests.Min(t => t.Start).Should().BeGreaterThan(polluters.Max(p => p.End), "no leak test ran while a polluter did");
+    }
+
+    [Fact]
+    public void The_body_form_runs_every_iteration_on_one_instance_and_awaits_async_bodies()
+    {
+        var run = ChildTestRun.Run(Fixture, $"{Category}=Instance");
+
+        run.Single("allocations_are_not_counted").Passed.Should().BeTrue(run.Console);
+        var kept = run.Single("What_the_body_keeps_in_the");
+        kept.Failed.Should().BeTrue();
+        kept.Message.Should().Contain("FAILED: expected at most 0 retained per iteration").And.Contain("still rising");
+        kept.StackTrace.Should().NotContain("LeakAssert.");
+        run.Single("An_async_body_is_awaited").Message.Should().Contain("FAILED: expected at most 0 retained per iteration");
+        var threw = run.Single("A_body_that_throws");
+        threw.Failed.Should().BeTrue();
+        threw.Message.Should().Contain("the workload broke").And.NotContain("FAILED");
+    }
+
+    [Fact]
+    public void Bad_attribute_arguments_fail_their_own_test_with_one_sentence()
+    {
+        var run = ChildTestRun.Run(Fixture, $"{Category}=BadArguments");
+
+        run.Single("A_valid_leak_test_still_runs").Passed.Should().BeTrue(run.Console);
+        Expect(run, "Iterations_without_a_bound", "Iterations, Warmup and TimeBudgetSeconds make the test body the workload, which needs a bound: set MaxRetainedBytes or MaxRetainedBytesPerIteration, or remove them and call Leak.Profile in the body.");
+        Expect(run, "Zero_iterations", "iterations must be between 1 and 100,000,000, but was 0.");
+        Expect(run, "Negative_bound", "MaxRetainedBytes must be zero or more bytes, but was -1.");
+        Expect(run, "Zero_time_budget", "TimeBudgetSeconds must be between 0.01 and 3600, but was 0.");
+        run.Single("Returns_a_value").Failed.Should().BeTrue();
+        run.Single("Returns_a_value").Message.Should().Contain("return");
+    }
+
+    private static void Expect(ChildTestRun run, string test, string sentence)
+    {
+        var result = run.Single(test);
+        result.Failed.Should().BeTrue(run.Console);
+        result.Message.Should().Contain($".{test}: {sentence}");
+        result.Message.Trim().Split('\n').Should().ContainSingle("the error is one sentence");
+    }
+}
+
+public sealed class XunitAdapterTests : FrameworkAdapterTests
+{
+    protected override string Sample => "samples/LeakAssert.Xunit.Sample";
+    protected override string Fixture => "tests/Fixtures/LeakAssert.Xunit.Fixture";
+    protected override string Category => "Category";
+    protected override string LeakingMethod => "XunitSample.LeakyDisplay..ctor";
+    protected override string LeakingLine => "XunitSample.LeakyDisplay..ctor (Thermometer.cs:17)";
+    protected override int SampleTests => 4;
+    protected override string SingleFilter => "FullyQualifiedName~Publishing_a_reading_does_not_leak";
+    protected override string RowsFilter => "FullyQualifiedName~Publishing_any_reading_does_not_leak";
+}
+
+public sealed class NUnitAdapterTests : FrameworkAdapterTests
+{
+    protected override string Sample => "samples/LeakAssert.NUnit.Sample";
+    protected override string Fixture => "tests/Fixtures/LeakAssert.NUnit.Fixture";
+    protected override string Category => "TestCategory";
+    protected override string LeakingMethod => "NUnitSample.Session..ctor";
+    protected override string LeakingLine => "NUnitSample.Session..ctor (SessionRegistry.cs:";
+    protected override int SampleTests => 4;
+    protected override string SingleFilter => "FullyQualifiedName~Signing_in_does_not_leak";
+    protected override string RowsFilter => "FullyQualifiedName~Signing_in_several_users_does_not_leak";
+
+    // NUnit attaches every file to the result (TestContext.AddTestAttachment): the TRX lists them.
+    protected override void AssertAttachments(ChildTestResult result, IReadOnlyList<string> files) =>
+        result.Attachments.Select(Path.GetFileName).Should().BeEquivalentTo(files.Select(Path.GetFileName));
+}
