@@ -8,9 +8,17 @@ using LeakAssert.Reporting;
 
 // Measures LeakAssert's verdict (detection power, false positives), attribution and cost, and prints Markdown tables
 // to the console and to docs/BENCHMARKS.md. Medians and ratios, never single times.
-// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH]
+// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var runs = Arg("--runs", 100);
+// --adapters: what [LeakTest] adds to a test run's wall time, in child `dotnet test` runs (docs/BENCHMARKS-ADAPTERS.md).
+if (args.Contains("--adapters"))
+{
+    var table = AdapterCost.Run(RepositoryRoot(), Arg("--runs", 5));
+    Console.Write(table);
+    File.WriteAllText(ArgText("--out", null) ?? Path.Combine(RepositoryRoot(), "docs", "BENCHMARKS-ADAPTERS.md"), table);
+    return;
+}
 var output = ArgText("--out", null) ?? Path.Combine(RepositoryRoot(), "docs", "BENCHMARKS.md");
 var clock = Stopwatch.StartNew();
 using var doc = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };

@@ -1,0 +1,29 @@
+using System.Text.RegularExpressions;
+
+namespace LeakAssert.Tests;
+
+/// <summary>README's usage snippets are copied from the samples; this keeps them from drifting apart.</summary>
+public sealed partial class ReadmeSnippetTests
+{
+    [Fact]
+    public void Every_snippet_in_the_README_appears_in_its_sample_file_line_for_line()
+    {
+        var root = DemoProcessTests.RepositoryRoot();
+        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        var snippets = Snippet().Matches(readme);
+        snippets.Should().HaveCountGreaterThanOrEqualTo(2, "README shows the xUnit and NUnit samples");
+        foreach (Match snippet in snippets)
+        {
+            var source = Lines(File.ReadAllText(Path.Combine(root, snippet.Groups["file"].Value)));
+            var lines = Lines(snippet.Groups["code"].Value);
+            var first = Array.IndexOf(source, lines[0]);
+            first.Should().BeGreaterThanOrEqualTo(0, $"README's snippet from {snippet.Groups["file"].Value} starts with a line of that file: {lines[0]}");
+            source.Skip(first).Take(lines.Length).Should().Equal(lines, $"README's snippet from {snippet.Groups["file"].Value} matches the file");
+        }
+    }
+
+    private static string[] Lines(string text) => text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+
+    [GeneratedRegex(@"<!-- snippet: (?<file>[^ ]+) -->\s*```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex Snippet();
+}
