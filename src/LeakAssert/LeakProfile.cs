@@ -59,6 +59,15 @@ public sealed class LeakProfile
         }
     }
 
+    /// <summary>
+    /// The repeat pass run after rising growth (iterations, exact growth over them), or null when none ran with its
+    /// own baseline: a leak grows again there, growth from elsewhere in the process does not.
+    /// </summary>
+    internal (int Iterations, long GrowthBytes)? RepeatPass =>
+        AttributionCheckpoints is [var first, .., var last] && first.Iteration == Iterations
+            ? (last.Iteration - first.Iteration, last.RetainedBytes - first.RetainedBytes)
+            : null;
+
     /// <summary>Iterations run after the measured ones to gather samples for attribution.</summary>
     public int AttributionIterations => AttributionCheckpoints.Count == 0 ? 0 : AttributionCheckpoints[^1].Iteration - Iterations;
 

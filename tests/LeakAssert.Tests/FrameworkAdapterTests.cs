@@ -45,9 +45,10 @@ public abstract class FrameworkAdapterTests
             message.Should().Contain(LeakingLine).And.Contain("traces (inuse_space):");
             // The failure names its files, and they are there.
             var listed = message.Split('\n').SkipWhile(l => l != "Artifacts:").Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
-            listed.Should().HaveCount(4, message);
+            listed.Should().HaveCount(5, message);
             listed.Should().OnlyContain(f => f.StartsWith(artifacts, StringComparison.Ordinal) && File.Exists(f));
             listed.Select(Path.GetFileName).Should().Contain(n => n!.EndsWith(".report.txt", StringComparison.Ordinal))
+                .And.Contain(n => n!.EndsWith(".report.html", StringComparison.Ordinal))
                 .And.Contain(n => n!.EndsWith(".diff.pb.gz", StringComparison.Ordinal));
             var report = File.ReadAllText(listed.Single(f => f.EndsWith(".report.txt", StringComparison.Ordinal)));
             report.Should().StartWith("FAILED: expected at most").And.Contain(LeakingLine);

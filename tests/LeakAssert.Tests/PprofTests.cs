@@ -3,10 +3,12 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
+using FluentAssertions.Equivalency;
 using Google.Protobuf;
 using LeakAssert.Pprof;
 using LeakAssert.Profiles;
 using LeakAssert.Reporting;
+using LeakAssert.Sampling;
 using Xunit.Abstractions;
 using Proto = LeakAssert.Pprof.Proto;
 
@@ -39,10 +41,11 @@ public sealed class PprofTests
 
         read.Name.Should().Be("diff");
         read.CapturedAt.Should().Be(original.CapturedAt);
-        read.Samples.Should().BeEquivalentTo(original.Samples, o => o.WithStrictOrdering());
+        read.Samples.Should().BeEquivalentTo(original.Samples, WithinWholeBytesSquared);
         read.Samples[3].Stack[0].File.Should().BeNull("a frame without a file reads back without one");
         read.Samples[1].InuseSpace.Should().Be(-7_680, "a diff's negative values are kept");
-        read.Samples[0].InuseBytesVariance.Should().Be(1.2345678901234567e11, "the variance label round-trips exactly");
+        read.Samples[0].InuseBytesVariance.Should().Be(123_456_789_012, "the variance is a sample value, rounded to a whole byte²");
+        read.Samples[1].InuseBytesVariance.Should().Be(0);
     }
 
     [Fact]
@@ -52,7 +55,9 @@ public sealed class PprofTests
         string S(long i) => p.StringTable[(int)i];
 
         p.StringTable[0].Should().BeEmpty();
-        p.SampleType.Select(t => S(t.Type) + "/" + S(t.Unit)).Should().Equal("alloc_objects/count", "alloc_space/bytes", "inuse_objects/count", "inuse_space/bytes");
+        p.SampleType.Select(t => S(t.Type) + "/" + S(t.Unit)).Should().Equal(
+            "alloc_objects/count", "alloc_space/bytes", "inuse_objects/count", "inuse_space/bytes",
+            "alloc_samples/count", "inuse_samples/count", "inuse_space_variance/bytes²");
         S(p.DefaultSampleType).Should().Be("inuse_space");
         (S(p.PeriodType.Type) + "/" + S(p.PeriodType.Unit)).Should().Be("space/bytes");
         p.Period.Should().Be(102_400);
@@ -69,12 +74,11 @@ public sealed class PprofTests
 
         p.Sample[0].LocationId.Should().Equal([1UL, 2UL, 3UL], "leaf first, as pprof orders a stack");
         p.Sample[1].LocationId.Should().Equal(4UL, 2UL, 3UL);
-        p.Sample[1].Value.Should().Equal(300L, 19_200L, -120L, -7_680L);
-        var labels = p.Sample[1].Label.ToDictionary(l => S(l.Key));
-        S(labels["type"].Str).Should().Be("System.String");
-        labels["alloc_samples"].Num.Should().Be(3);
-        labels["inuse_samples"].Num.Should().Be(2);
-        S(labels["inuse_bytes_variance"].Str).Should().Be("0.1");
+        p.Sample[0].Value.Should().Equal(5_000L, 5_120_000L, 4_900L, 5_017_600L, 50L, 49L, 123_456_789_012L);
+        p.Sample[1].Value.Should().Equal(300L, 19_200L, -120L, -7_680L, 3L, 2L, 0L);
+        // pprof merges samples (as -base does) only when their labels are equal: the type is the only label.
+        p.Sample.SelectMany(s => s.Label).Select(l => S(l.Key)).Should().Equal(Enumerable.Repeat("type", p.Sample.Count));
+        S(p.Sample[1].Label[0].Str).Should().Be("System.String");
     }
 
     [Fact]
@@ -85,7 +89,7 @@ public sealed class PprofTests
         var read = PprofReader.Read(plain, "plain.pb");
 
         read.Name.Should().Be("after");
-        read.Samples.Should().BeEquivalentTo(Sample().Samples, o => o.WithStrictOrdering());
+        read.Samples.Should().BeEquivalentTo(Sample().Samples, WithinWholeBytesSquared);
     }
 
     [Fact]
@@ -172,6 +176,30 @@ public sealed class PprofTests
     }
 
     [Fact]
+    public void A_sample_count_beyond_an_int_is_named()
+    {
+        var p = Decode(PprofWriter.ToBytes(Sample()));
+        p.Sample[2].Value[5] = 1L << 40;
+
+        var read = () => PprofReader.Read(Gzip(p.ToByteArray()), "huge.pb.gz");
+
+        read.Should().Throw<InvalidDataException>().WithMessage("huge.pb.gz is not a pprof profile: sample 3 has inuse_samples 1099511627776; expected a count up to 2147483647.");
+    }
+
+    [Fact]
+    public void Negative_counts_from_pprofs_own_base_subtraction_read_as_unknown()
+    {
+        // go tool pprof -proto -base before after subtracts every value, LeakAssert's counts and variance included.
+        var p = Decode(PprofWriter.ToBytes(Sample()));
+        p.Sample[0].Value[4] = -3;
+        p.Sample[0].Value[6] = -5_000;
+
+        var read = PprofReader.Read(Gzip(p.ToByteArray()), "merged.pb.gz").Samples[0];
+
+        (read.AllocSamples, read.InuseSamples, read.InuseBytesVariance).Should().Be((0, 49, 0.0));
+    }
+
+    [Fact]
     public void A_sample_that_refers_to_a_missing_location_is_named()
     {
         var p = Decode(PprofWriter.ToBytes(Sample()));
@@ -204,7 +232,7 @@ public sealed class PprofTests
             paths.Should().Be((Path.Combine(target, "orders.before.pb.gz"), Path.Combine(target, "orders.after.pb.gz"), Path.Combine(target, "orders.diff.pb.gz")));
             PprofFiles.Read(paths.Before).Name.Should().Be("before");
             PprofFiles.Read(paths.After).Name.Should().Be("after");
-            PprofFiles.Read(paths.Diff).Samples.Should().BeEquivalentTo(set.Diff.Samples, o => o.WithStrictOrdering());
+            PprofFiles.Read(paths.Diff).Samples.Should().BeEquivalentTo(set.Diff.Samples, WithinWholeBytesSquared);
             File.WriteAllText(paths.Diff, "not a profile");
             var read = () => PprofFiles.Read(paths.Diff);
             read.Should().Throw<InvalidDataException>().WithMessage("orders.diff.pb.gz is not gzip data: expected a gzipped pprof profile (.pb.gz).");
@@ -229,6 +257,12 @@ public sealed class PprofTests
 
         write.Should().Throw<ArgumentException>().Which.Message.Should().Be(message);
     }
+
+    // The file keeps the variance to a whole byte², as sample values are integers; everything else is exact.
+    private static EquivalencyAssertionOptions<ProfileSample> WithinWholeBytesSquared(EquivalencyAssertionOptions<ProfileSample> o) => o
+        .WithStrictOrdering()
+        .Using<double>(c => c.Subject.Should().BeApproximately(c.Expectation, 0.5))
+        .WhenTypeIs<double>();
 
     private static Proto.Profile Decode(byte[] pbgz)
     {
@@ -294,6 +328,99 @@ public sealed class GoPprofTests(ITestOutputHelper output)
         {
             directory.Delete(recursive: true);
         }
+    }
+
+    [Fact]
+    public void Go_tool_pprof_base_before_after_has_the_total_of_the_diff_file()
+    {
+        var go = FindGo();
+        // Before and after share stacks with different sample counts: pprof must still cancel their values, which
+        // it does only for samples whose labels are equal.
+        Frame leaf = new("App.Cache.Add", "App", "/src/App/Cache.cs", 42), other = new("App.Cache.Trim", "App", "/src/App/Cache.cs", 70);
+        Frame caller = new("App.Handler.Handle", "App", "/src/App/Handler.cs", 10);
+        List<SampledAllocation> all = [];
+        void Add(int count, Frame top, string type, long size, bool beforeBaseline, bool aliveAtBaseline, bool aliveAtEnd)
+        {
+            for (var i = 0; i < count; i++) all.Add(new SampledAllocation([top, caller], type, size, beforeBaseline, aliveAtBaseline, aliveAtEnd));
+        }
+        Add(30, leaf, "System.Byte[]", 4_000, beforeBaseline: true, aliveAtBaseline: true, aliveAtEnd: true);
+        Add(10, leaf, "System.Byte[]", 4_000, beforeBaseline: true, aliveAtBaseline: true, aliveAtEnd: false);
+        Add(25, leaf, "System.Byte[]", 4_000, beforeBaseline: false, aliveAtBaseline: false, aliveAtEnd: true);
+        Add(40, leaf, "System.Byte[]", 4_000, beforeBaseline: false, aliveAtBaseline: false, aliveAtEnd: false);
+        Add(20, other, "System.String", 2_000, beforeBaseline: true, aliveAtBaseline: true, aliveAtEnd: false);
+        Add(5, other, "System.String", 2_000, beforeBaseline: false, aliveAtBaseline: false, aliveAtEnd: true);
+        var at = new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+        var set = new ProfileSet(ProfileBuilder.Before(all, at), ProfileBuilder.After(all, at), ProfileBuilder.Diff(all, at), all.Count, 0);
+        var ours = Top.Of(set.Diff, SampleValue.InuseSpace).Total;
+
+        var directory = Directory.CreateTempSubdirectory("leakassert-gopprof-base-");
+        try
+        {
+            var files = PprofFiles.Write(set, directory.FullName, "shared");
+            var tmp = Directory.CreateDirectory(Path.Combine(directory.FullName, "pprof-tmp")).FullName;
+
+            var diffTop = RunPprof(go, tmp, "-top", files.Diff);
+            var basedTop = RunPprof(go, tmp, "-top", "-base", files.Before, files.After);
+            var diffTotal = Total(diffTop);
+            var basedTotal = Total(basedTop);
+
+            diffTotal.Value.Should().BeCloseTo(ours, diffTotal.Rounding, "pprof's total of the diff file is LeakAssert's\n{0}", diffTop);
+            basedTotal.Text.Should().Be(diffTotal.Text, "-base before after cancels the shared stacks as the diff file does\n{0}\n{1}", basedTop, diffTop);
+            basedTotal.Value.Should().BeCloseTo(ours, basedTotal.Rounding, basedTop);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Go_tool_pprof_list_puts_the_value_on_the_line_leakasserts_list_does()
+    {
+        var go = FindGo();
+        var leak = new PprofLeak();
+        var profile = Leak.Profile(leak.Remember, iterations: 5_000);
+        PprofLeak.Clear();
+        profile.Profiles.Should().NotBeNull(profile.SamplingProblem);
+        const string Pattern = @"PprofLeak\.Remember$";
+        var ours = SourceList.Of(profile.Profiles!.Diff, SampleValue.InuseSpace, Pattern).Routines.Should().ContainSingle(profile.Report()).Subject;
+        ours.SourceFound.Should().BeTrue("pprof needs the file too to print lines");
+        var leaking = ours.Lines.Should().ContainSingle(l => l.Flat != 0, profile.Report()).Subject;
+        leaking.Text.Should().Contain("new byte[1000]");
+
+        var directory = Directory.CreateTempSubdirectory("leakassert-gopprof-list-");
+        try
+        {
+            var files = PprofFiles.Write(profile.Profiles, directory.FullName, "leak");
+            var tmp = Directory.CreateDirectory(Path.Combine(directory.FullName, "pprof-tmp")).FullName;
+
+            var listed = RunPprof(go, tmp, "-list", Pattern, files.Diff);
+
+            listed.Should().Contain($"ROUTINE ======================== LeakAssert.Tests.PprofLeak.Remember in {ours.File}");
+            // pprof's rows: flat, cum ("." for zero), line number, a colon and the source text.
+            var rows = Regex.Matches(listed, @"^\s*(\S+)\s+(\S+)\s+(\d+):(.*)$", RegexOptions.Multiline)
+                .Select(m => (Flat: m.Groups[1].Value, Cum: m.Groups[2].Value, Line: int.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture), Text: m.Groups[4].Value.TrimEnd('\r')))
+                .ToList();
+            var valued = rows.Where(r => r.Flat != ".").ToList();
+            valued.Should().ContainSingle("pprof puts the leak on one line, as LeakAssert does\n{0}", listed);
+            valued[0].Line.Should().Be(leaking.Line, listed);
+            valued[0].Text.Should().Be(leaking.Text, listed);
+            var flat = ParseBytes(valued[0].Flat);
+            flat.Value.Should().BeCloseTo(leaking.Flat, flat.Rounding, "pprof prints {0} for LeakAssert's {1} bytes\n{2}", flat.Text, leaking.Flat, listed);
+            rows.Select(r => r.Line).Should().Contain(ours.Lines.Select(l => l.Line), "pprof shows at least the lines LeakAssert does (both keep 5 lines around)");
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    // "Showing nodes accounting for 1.2MB, 80% of 1.5MB total" -> the total.
+    private static (long Value, ulong Rounding, string Text) Total(string output)
+    {
+        var m = Regex.Match(output, @"of (-?[0-9.]+(?:B|kB|MB|GB|TB)?) total");
+        m.Success.Should().BeTrue("pprof printed its total\n{0}", output);
+        return ParseBytes(m.Groups[1].Value);
     }
 
     // "4.88MB" -> bytes, and how far pprof's two decimals may be from the exact value (half a hundredth of the unit).

@@ -23,7 +23,7 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
         var leakTest = new LeakTestContext(test.TypeInfo?.Name ?? test.ClassName ?? "Test", test.MethodName ?? test.Name, Arguments(test));
         using (LeakTestContext.Enter(leakTest))
         {
-            ForcedGc.Quiesce(TimeSpan.FromSeconds(1));
+            LeakTestSettings.PrepareProcess();
             if (settings.BodyIsWorkload) RunBody(context, leakTest);
             else RunInner(context);
         }

@@ -1,6 +1,7 @@
 using System.Reflection;
 using LeakAssert.Artifacts;
 using LeakAssert.Measurement;
+using LeakAssert.Testing;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -21,7 +22,7 @@ internal sealed class LeakTestRunner(ITest test, IMessageBus messageBus, Type te
     {
         var context = new LeakTestContext(TestClass.Name, TestMethod.Name, Arguments());
         using var scope = LeakTestContext.Enter(context);
-        ForcedGc.Quiesce(TimeSpan.FromSeconds(1));
+        LeakTestSettings.PrepareProcess();
         var settings = TestMethod.GetCustomAttribute<LeakTestAttribute>()!.Settings;
         if (!settings.BodyIsWorkload) return await base.InvokeTestMethodAsync(aggregator);
 

@@ -8,8 +8,8 @@ namespace LeakAssert.Artifacts;
 
 /// <summary>
 /// Writes a failing leak test's evidence into one folder per test,
-/// <c>{root}/{Class}.{Method}/{Class}.{Method}.{kind}.{ext}</c>: the text report and, when a profile was taken, the
-/// before/after/diff pprof files. The root is <c>TestResults/LeakAssert</c> under the test project, or
+/// <c>{root}/{Class}.{Method}/{Class}.{Method}.{kind}.{ext}</c>: the text and HTML reports and, when a profile was
+/// taken, the before/after/diff pprof files. The root is <c>TestResults/LeakAssert</c> under the test project, or
 /// <see cref="RootVariable"/> when set.
 /// </summary>
 internal static class ArtifactWriter
@@ -58,6 +58,10 @@ internal static class ArtifactWriter
             var report = prefix + ".report.txt";
             File.WriteAllText(report, LeakReport.ToText(profile, verdict), new UTF8Encoding(false));
             files.Add(report);
+            var html = prefix + ".report.html";
+            using (var writer = new StreamWriter(html, append: false, new UTF8Encoding(false)))
+                HtmlReport.Write(writer, profile, verdict);
+            files.Add(html);
             if (profile.Profiles is { } set)
             {
                 var (before, after, diff) = PprofFiles.Write(set, folder, Path.GetFileName(prefix));

@@ -85,17 +85,18 @@ internal static class Runner
                     // 3. Attribution: with SamplingMode.WhenGrowing the session starts only now, and only for growth
                     // that is still rising, so runs that pass never pay for it (it doubles the cost of an allocation).
                     var fit = GrowthFit.Of(checkpoints);
+                    // Rising growth is run again (the repeat pass), with the sampling session when there is one: a
+                    // leak repeats, while growth from something else in the process (a test host's background
+                    // work) does not, and the verdict checks that (Verdict.PerIteration).
+                    var repeat = fit.Trend == GrowthTrend.Rising && mode != SamplingMode.Always;
                     if (mode == SamplingMode.WhenGrowing)
                     {
-                        if (fit.Trend == GrowthTrend.Rising)
+                        if (repeat)
                         {
                             recorder = StartRecorder(directory, options, ref samplingProblem);
                             if (recorder is not null)
                             {
-                                // The pass's own baseline, after the session started: what starting it retained
-                                // belongs to neither the workload's growth nor its profile.
                                 profiledFrom = iterations;
-                                attribution.Add(Snapshot(checkpoints.Count, iterations));
                                 profileStart = DateTimeOffset.UtcNow;
                             }
                         }
@@ -106,8 +107,13 @@ internal static class Runner
                                 : "the exact figures show no growth to attribute, so no sampled pass ran (SamplingMode.Always profiles every run)";
                         }
                     }
+                    // The pass's own baseline, after the session started: what starting it retained belongs to
+                    // neither the workload's growth nor its profile.
+                    if (repeat) attribution.Add(Snapshot(checkpoints.Count, iterations));
 
-                    var extra = recorder is null ? 0 : AttributionIterations(fit, iterations, profiledFrom > 0, measuredTime, options);
+                    var extra = recorder is not null ? AttributionIterations(fit, iterations, profiledFrom > 0, measuredTime, options)
+                        : repeat ? iterations
+                        : 0;
                     var extraSegments = Math.Min(AttributionSegments, extra);
                     for (var k = 1; k <= extraSegments; k++)
                     {

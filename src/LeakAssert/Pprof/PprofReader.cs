@@ -9,9 +9,10 @@ namespace LeakAssert.Pprof;
 
 /// <summary>
 /// Reads a pprof heap profile (gzipped profile.proto, or the plain message as pprof also accepts) back into a
-/// <see cref="HeapProfile"/>. What <see cref="PprofWriter"/> wrote comes back field for field; a profile from
-/// elsewhere with the four heap sample types (Go's heap profiles have them) reads too, with an empty type, no
-/// sample counts and the name "profile" where its labels and comment do not say.
+/// <see cref="HeapProfile"/>. What <see cref="PprofWriter"/> wrote comes back field for field (the variance to the
+/// whole byte² it was written with); a profile from elsewhere with the four heap sample types (Go's heap profiles
+/// have them) reads too, with an empty type, no sample counts and the name "profile" where its sample types, labels
+/// and comment do not say.
 /// </summary>
 /// <remarks>Bad input throws <see cref="InvalidDataException"/> with one sentence: what is wrong, what was expected.</remarks>
 internal static class PprofReader
@@ -121,14 +122,13 @@ internal static class PprofReader
                 return $"sample {i + 1} has {s.Value.Count} values; expected one for each of its {p.SampleType.Count} sample types";
             foreach (var id in s.LocationId)
                 if (!locations.Contains(id)) return $"sample {i + 1} refers to location {id}, which the profile does not define";
-            foreach (var l in s.Label)
-            {
-                var key = strings[(int)l.Key];
-                if (key is PprofWriter.AllocSamplesLabel or PprofWriter.InuseSamplesLabel && l.Num is < 0 or > int.MaxValue)
-                    return $"sample {i + 1} has {key} {l.Num}; expected a count from 0 to {int.MaxValue}";
-                if (key == PprofWriter.VarianceLabel && !double.TryParse(strings[(int)l.Str], NumberStyles.Float, CultureInfo.InvariantCulture, out _))
-                    return $"sample {i + 1} has {key} \"{strings[(int)l.Str]}\"; expected a number";
-            }
+        }
+        foreach (var (type, unit) in new[] { PprofWriter.AllocSamples, PprofWriter.InuseSamples })
+        {
+            var column = types.IndexOf($"{type}/{unit}");
+            for (var i = 0; column >= 0 && i < p.Sample.Count; i++)
+                if (p.Sample[i].Value[column] > int.MaxValue)
+                    return $"sample {i + 1} has {type} {p.Sample[i].Value[column]}; expected a count up to {int.MaxValue}";
         }
         return null;
     }
@@ -138,9 +138,14 @@ internal static class PprofReader
         var strings = p.StringTable;
         var functions = p.Function.ToDictionary(f => f.Id);
         var locations = p.Location.ToDictionary(l => l.Id);
-        var index = PprofWriter.SampleTypes.ToDictionary(
-            t => t.Value,
-            t => p.SampleType.ToList().FindIndex(v => strings[(int)v.Type] == t.Type && strings[(int)v.Unit] == t.Unit));
+        int Column((string Type, string Unit) t) =>
+            p.SampleType.ToList().FindIndex(v => strings[(int)v.Type] == t.Type && strings[(int)v.Unit] == t.Unit);
+        var index = PprofWriter.SampleTypes.ToDictionary(t => t.Value, t => Column((t.Type, t.Unit)));
+        // A file without these (not LeakAssert's) reads as 0. pprof's "-proto -base" subtracts them as it subtracts
+        // the rest: a negative count or variance says only that the base had more, so it reads as unknown (0) too.
+        var allocSamples = Column(PprofWriter.AllocSamples);
+        var inuseSamples = Column(PprofWriter.InuseSamples);
+        var variance = Column(PprofWriter.InuseVariance);
 
         var frames = new Dictionary<ulong, Frame[]>();
         Frame[] FramesOf(ulong locationId)
@@ -165,19 +170,17 @@ internal static class PprofReader
         var samples = new List<ProfileSample>(p.Sample.Count);
         foreach (var s in p.Sample)
         {
-            string Str(string key) => s.Label.Where(l => strings[(int)l.Key] == key).Select(l => strings[(int)l.Str]).FirstOrDefault() ?? "";
-            long Num(string key) => s.Label.Where(l => strings[(int)l.Key] == key).Select(l => l.Num).FirstOrDefault();
-            var variance = Str(PprofWriter.VarianceLabel);
+            long Extra(int column) => column < 0 ? 0 : Math.Max(0, s.Value[column]);
             samples.Add(new ProfileSample(
                 s.LocationId.SelectMany(FramesOf).ToArray(),
-                Str(PprofWriter.TypeLabel),
+                s.Label.Where(l => strings[(int)l.Key] == PprofWriter.TypeLabel).Select(l => strings[(int)l.Str]).FirstOrDefault() ?? "",
                 s.Value[index[SampleValue.AllocObjects]],
                 s.Value[index[SampleValue.AllocSpace]],
                 s.Value[index[SampleValue.InuseObjects]],
                 s.Value[index[SampleValue.InuseSpace]],
-                (int)Num(PprofWriter.AllocSamplesLabel),
-                (int)Num(PprofWriter.InuseSamplesLabel),
-                variance.Length == 0 ? 0 : double.Parse(variance, NumberStyles.Float, CultureInfo.InvariantCulture)));
+                (int)Extra(allocSamples),
+                (int)Extra(inuseSamples),
+                Extra(variance)));
         }
 
         var name = p.Comment.Select(c => strings[(int)c])

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.IO.Compression;
 using Google.Protobuf;
 using LeakAssert.Profiles;
@@ -8,28 +7,29 @@ namespace LeakAssert.Pprof;
 
 /// <summary>
 /// Writes a <see cref="HeapProfile"/> as pprof does: a gzipped profile.proto with the four heap sample types
-/// (alloc_objects, alloc_space, inuse_objects, inuse_space), inuse_space the default, period 102,400 bytes.
+/// (alloc_objects, alloc_space, inuse_objects, inuse_space) and LeakAssert's three after them, inuse_space the
+/// default, period 102,400 bytes.
 /// </summary>
 /// <remarks>
 /// A diff profile is written with its after-minus-before values as they are, negative ones included: pprof shows
 /// them as is (a negative flat is memory freed since the baseline), the same numbers LeakAssert's own top shows.
 /// That equals what <c>go tool pprof -base before.pb.gz after.pb.gz</c> computes from the other two files.
 /// <para>
-/// Besides pprof's fields, each sample carries labels that keep what LeakAssert knows: "type" (the allocated type),
-/// "alloc_samples" and "inuse_samples" (samples behind the values) and "inuse_bytes_variance" (a string in
-/// round-trip notation, since pprof's numeric labels are integers and the variance is not). The profile's comment
-/// "leakassert:NAME" names it (before, after or diff), so <see cref="PprofReader"/> restores every field.
+/// Besides pprof's four, each sample has three more values that keep what LeakAssert knows: "alloc_samples" and
+/// "inuse_samples" (samples behind the values) and "inuse_space_variance" (in bytes², rounded to a whole one, since
+/// sample values are integers). They are values, not labels, because pprof merges samples only when their labels are
+/// equal: with them as labels, <c>-base</c> kept a before and an after sample of one stack apart and its total
+/// counted both. The allocated type stays a label ("type"): one stack and type has the same one in every file.
+/// The profile's comment "leakassert:NAME" names it (before, after or diff), so <see cref="PprofReader"/> restores
+/// every field.
 /// </para>
 /// </remarks>
 internal static class PprofWriter
 {
     internal const string NameCommentPrefix = "leakassert:";
     internal const string TypeLabel = "type";
-    internal const string AllocSamplesLabel = "alloc_samples";
-    internal const string InuseSamplesLabel = "inuse_samples";
-    internal const string VarianceLabel = "inuse_bytes_variance";
 
-    /// <summary>The sample types in the order of every sample's values, as Go's heap profiles have them.</summary>
+    /// <summary>pprof's heap sample types, first in every sample's values in the order Go's heap profiles have them.</summary>
     internal static readonly (string Type, string Unit, SampleValue Value)[] SampleTypes =
     [
         ("alloc_objects", "count", SampleValue.AllocObjects),
@@ -37,6 +37,11 @@ internal static class PprofWriter
         ("inuse_objects", "count", SampleValue.InuseObjects),
         ("inuse_space", "bytes", SampleValue.InuseSpace),
     ];
+
+    /// <summary>LeakAssert's own values, after pprof's four: the samples behind them and the inuse_space variance.</summary>
+    internal static readonly (string Type, string Unit) AllocSamples = ("alloc_samples", "count");
+    internal static readonly (string Type, string Unit) InuseSamples = ("inuse_samples", "count");
+    internal static readonly (string Type, string Unit) InuseVariance = ("inuse_space_variance", "bytes²");
 
     /// <summary>The profile as the bytes of a .pb.gz file.</summary>
     public static byte[] ToBytes(HeapProfile profile)
@@ -60,7 +65,7 @@ internal static class PprofWriter
     {
         var strings = new StringTable();
         var message = new Proto.Profile();
-        foreach (var (type, unit, _) in SampleTypes)
+        foreach (var (type, unit) in SampleTypes.Select(t => (t.Type, t.Unit)).Append(AllocSamples).Append(InuseSamples).Append(InuseVariance))
             message.SampleType.Add(new Proto.ValueType { Type = strings[type], Unit = strings[unit] });
         message.DefaultSampleType = strings["inuse_space"];
         message.PeriodType = new Proto.ValueType { Type = strings["space"], Unit = strings["bytes"] };
@@ -101,14 +106,10 @@ internal static class PprofWriter
                 entry.LocationId.Add(locationId);
             }
             foreach (var (_, _, value) in SampleTypes) entry.Value.Add(sample[value]);
+            entry.Value.Add(sample.AllocSamples);
+            entry.Value.Add(sample.InuseSamples);
+            entry.Value.Add((long)Math.Round(sample.InuseBytesVariance));
             entry.Label.Add(new Proto.Label { Key = strings[TypeLabel], Str = strings[sample.TypeName] });
-            entry.Label.Add(new Proto.Label { Key = strings[AllocSamplesLabel], Num = sample.AllocSamples });
-            entry.Label.Add(new Proto.Label { Key = strings[InuseSamplesLabel], Num = sample.InuseSamples });
-            entry.Label.Add(new Proto.Label
-            {
-                Key = strings[VarianceLabel],
-                Str = strings[sample.InuseBytesVariance.ToString("R", CultureInfo.InvariantCulture)],
-            });
             message.Sample.Add(entry);
         }
         message.StringTable.Add(strings.Entries);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using LeakAssert.Assertions;
 using LeakAssert.Measurement;
 using LeakAssert.Profiles;
@@ -6,13 +7,15 @@ using LeakAssert.Profiles;
 namespace LeakAssert.Reporting;
 
 /// <summary>
-/// The report a developer reads first: the verdict, the exact growth at each checkpoint, pprof's top and traces of
-/// the retained diff, and how many samples stand behind each sampled figure. Culture-invariant.
+/// The report a developer reads first: the verdict, the exact growth at each checkpoint, pprof's top, traces and a
+/// list of the top function for the retained diff, and how many samples stand behind each sampled figure.
+/// Culture-invariant.
 /// </summary>
 internal static class LeakReport
 {
     private const int TopRows = 10;
     private const int TraceStacks = 5;
+    private const int ListContextLines = 2;
 
     public static string ToText(LeakProfile p, Verdict? verdict)
     {
@@ -30,11 +33,19 @@ internal static class LeakReport
         WriteProfile(w, p);
     }
 
+    /// <summary>"PASSED: expected ...; ...." or "FAILED: ...", the report's first line.</summary>
+    internal static string VerdictSentence(Verdict v) => Inv($"{(v.Passed ? "PASSED" : "FAILED")}: expected {v.Bound}; {v.Finding}.");
+
     private static void WriteVerdict(TextWriter w, LeakProfile p, Verdict? v)
     {
+        if (v is not null) w.WriteLine(VerdictSentence(v));
+        WriteSummary(w, p);
+    }
+
+    /// <summary>The exact figures in four lines: retained growth, growth per iteration, trend and traffic.</summary>
+    internal static void WriteSummary(TextWriter w, LeakProfile p)
+    {
         var g = p.Growth;
-        if (v is not null)
-            w.WriteLine(Inv($"{(v.Passed ? "PASSED" : "FAILED")}: expected {v.Bound}; {v.Finding}."));
         var chosen = p.TimeBudget is { } budget ? Inv($"; the count fills a {budget.TotalSeconds:0.###} s budget timed in the warmup") : "";
         w.WriteLine(Inv($"Retained {p.RetainedGrowth} over {Verdict.Count(p.Iterations)} iterations (after {Verdict.Count(p.Warmup)} warmup{chosen})."));
         w.WriteLine(Inv($"Growth per iteration: {ByteSize.Format(g.SlopeBytesPerIteration)} (99% lower bound {ByteSize.Format(g.SlopeLowerBound99)}; least squares over {p.Checkpoints.Count} checkpoints, R² {g.RSquared:F2}); second half {ByteSize.Format(g.TailSlopeBytesPerIteration)} (99% lower bound {ByteSize.Format(g.TailSlopeLowerBound99)})."));
@@ -55,16 +66,39 @@ internal static class LeakReport
         foreach (var c in p.Checkpoints)
             w.WriteLine(Inv($"{Verdict.Count(c.Iteration),12} {ByteSize.Format(c.RetainedBytes),12} {ByteSize.Format(c.RetainedBytes - baseline),12}"));
         foreach (var c in p.AttributionCheckpoints)
-            w.WriteLine(Inv($"{Verdict.Count(c.Iteration),12} {ByteSize.Format(c.RetainedBytes),12} {ByteSize.Format(c.RetainedBytes - baseline),12}  (attribution only)"));
+            w.WriteLine(Inv($"{Verdict.Count(c.Iteration),12} {ByteSize.Format(c.RetainedBytes),12} {ByteSize.Format(c.RetainedBytes - baseline),12}  (repeat pass)"));
     }
 
     private static void WriteProfile(TextWriter w, LeakProfile p)
     {
         if (p.Profiles is not { } set)
         {
-            w.WriteLine(Inv($"No heap profile: {p.SamplingProblem}. The verdict rests on the exact figures above, which were measured; only the allocation sites are missing."));
+            w.WriteLine(NoProfileSentence(p));
             return;
         }
+        WriteProfileSource(w, p, set);
+        var diff = set.Diff;
+        w.WriteLine();
+        if (diff.Samples.Any(s => s.InuseSpace != 0))
+        {
+            Top.Of(diff, SampleValue.InuseSpace, TopRows).Write(w, Size);
+            w.WriteLine();
+            w.WriteLine("traces (inuse_space):");
+            Traces.Of(diff, SampleValue.InuseSpace, TraceStacks).Write(w, Size);
+            WriteList(w, diff);
+        }
+        else
+        {
+            w.WriteLine("No sampled object allocated by the workload survived: nothing to attribute.");
+        }
+        w.WriteLine();
+        w.WriteLine(Inv($"Allocation churn in the diff (alloc_space): {ByteSize.Format(diff.Total(SampleValue.AllocSpace))} from {diff.SampleCount(SampleValue.AllocSpace)} samples."));
+        w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {ByteSize.Format(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {set.TotalSamples} samples in the trace; {set.ForeignSamples} from other threads or the test host were left out."));
+    }
+
+    /// <summary>Which iterations the sampled profile covers, its estimate beside the exact growth, and any warning on too few samples.</summary>
+    internal static void WriteProfileSource(TextWriter w, LeakProfile p, ProfileSet set)
+    {
         var diff = set.Diff;
         var samples = diff.SampleCount(SampleValue.InuseSpace);
         var span = p.ProfiledFromIteration > 0
@@ -78,21 +112,24 @@ internal static class LeakReport
             w.WriteLine(Inv($"The exact growth was too small for {p.MinAttributionSamples} samples, so {Verdict.Count(p.AttributionIterations)} more iterations ran for attribution only."));
         if (p.Growth.Trend == GrowthTrend.Rising && samples < p.MinAttributionSamples)
             w.WriteLine(Inv($"Only {samples} samples stand behind the growth, fewer than the {p.MinAttributionSamples} wanted: treat the sites below as hints (raise iterations or LeakOptions.AttributionBudget)."));
+    }
+
+    /// <summary>"No heap profile: why. ...": what the report says in place of the sampled sections.</summary>
+    internal static string NoProfileSentence(LeakProfile p) =>
+        Inv($"No heap profile: {p.SamplingProblem}. The verdict rests on the exact figures above, which were measured; only the allocation sites are missing.");
+
+    // The top function by flat that has file:line (normally the workload's own method; a runtime frame without a PDB
+    // has no lines to show), listed with a little context so that the report stays short.
+    private static void WriteList(TextWriter w, HeapProfile diff)
+    {
+        var function = Top.Of(diff, SampleValue.InuseSpace, int.MaxValue).Rows
+            .Where(r => r.Flat != 0)
+            .Select(r => r.Function)
+            .FirstOrDefault(f => diff.Samples.Any(s => s.Stack.Any(frame => frame.Function == f && frame.File is not null)));
+        if (function is null) return;
         w.WriteLine();
-        if (diff.Samples.Any(s => s.InuseSpace != 0))
-        {
-            Top.Of(diff, SampleValue.InuseSpace, TopRows).Write(w, Size);
-            w.WriteLine();
-            w.WriteLine("traces (inuse_space):");
-            Traces.Of(diff, SampleValue.InuseSpace, TraceStacks).Write(w, Size);
-        }
-        else
-        {
-            w.WriteLine("No sampled object allocated by the workload survived: nothing to attribute.");
-        }
-        w.WriteLine();
-        w.WriteLine(Inv($"Allocation churn in the diff (alloc_space): {ByteSize.Format(diff.Total(SampleValue.AllocSpace))} from {diff.SampleCount(SampleValue.AllocSpace)} samples."));
-        w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {ByteSize.Format(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {set.TotalSamples} samples in the trace; {set.ForeignSamples} from other threads or the test host were left out."));
+        w.WriteLine(Inv($"list {function} (inuse_space):"));
+        SourceList.Of(diff, SampleValue.InuseSpace, "^" + Regex.Escape(function) + "$", ListContextLines).Write(w, Size);
     }
 
     private static string Size(long bytes) => ByteSize.Format(bytes);

@@ -66,5 +66,20 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
         if (MaxRetainedBytesPerIteration is { } each) yield return Verdict.PerIteration(p, new ByteSize(each).PerIteration());
     }
 
+    private static int _prepared;
+
+    /// <summary>
+    /// Readies the process for a leak test: once per process, a short measurement of an empty workload, so that
+    /// LeakAssert's own first-use costs (JIT tiering of the runner, its event source) are not counted in a user's first
+    /// leak test; then, before every leak test, a wait for the heap to stop changing after the tests before it.
+    /// </summary>
+    public static void PrepareProcess()
+    {
+        if (Interlocked.Exchange(ref _prepared, 1) == 0)
+            Runner.RunAsync(Workload.Of(static () => { }), 2_000, LeakOptions.Validated(new LeakOptions { Sampling = SamplingMode.Off }, 2_000))
+                .AsTask().GetAwaiter().GetResult();
+        ForcedGc.Quiesce(TimeSpan.FromSeconds(1));
+    }
+
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

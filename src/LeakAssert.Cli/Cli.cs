@@ -1,0 +1,268 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+using LeakAssert.Pprof;
+using LeakAssert.Profiles;
+using LeakAssert.Reporting;
+
+namespace LeakAssert.CommandLine;
+
+/// <summary>
+/// The leakassert command: pprof's top, traces, <c>-base</c> diff and list, and an HTML page, over LeakAssert's
+/// .pb.gz profiles, for users without Go. Everything goes through <see cref="Run"/>, which tests call in-process.
+/// </summary>
+internal static class Cli
+{
+    internal const int Ok = 0;
+    /// <summary>A file could not be read (missing, not a profile, corrupt) or written.</summary>
+    internal const int InputError = 1;
+    /// <summary>The command line is wrong.</summary>
+    internal const int UsageError = 2;
+
+    internal static readonly IReadOnlyList<Command> Commands =
+    [
+        new("top", ["FILE"], "the .pb.gz profile to read", TakesRows: true, TakesOutput: false,
+            "functions by their own (flat) value, largest first, as go tool pprof -top",
+            "Shows the functions of FILE by their own (flat) value, largest first, with their value including callees (cum) and the samples behind it, as go tool pprof -top does.",
+            RunTop),
+        new("traces", ["FILE"], "the .pb.gz profile to read", TakesRows: false, TakesOutput: false,
+            "every sampled stack with its type and value, as go tool pprof -traces",
+            "Shows every stack of FILE with its allocated type, its samples and its value beside the leaf frame, largest first, as go tool pprof -traces does.",
+            RunTraces),
+        new("diff", ["BASE", "PROFILE"], "BASE and PROFILE are .pb.gz profiles; it shows PROFILE minus BASE", TakesRows: true, TakesOutput: false,
+            "top of PROFILE minus BASE, as go tool pprof -top -base BASE PROFILE",
+            "Subtracts BASE from PROFILE by stack and type and shows the top of the difference, as go tool pprof -top -base BASE PROFILE does: what PROFILE holds that BASE did not (negative values were freed since BASE). Sample counts add up both files' samples.",
+            RunDiff),
+        new("list", ["REGEX", "FILE"], "a regular expression for function names, then the .pb.gz profile to read", TakesRows: false, TakesOutput: false,
+            "source lines of the functions REGEX matches, as go tool pprof -list",
+            "Shows the source lines of every function of FILE whose name REGEX matches (a .NET regular expression), each with its value, as go tool pprof -list does. Put -- before a REGEX that starts with '-'.",
+            RunList),
+        new("html", ["FILE"], "the .pb.gz profile to read", TakesRows: false, TakesOutput: true,
+            "one self-contained HTML page: a flame graph and the top table",
+            "Writes one self-contained HTML page of FILE, a flame graph and the top table of the value, to OUT.html, or to standard output without -o.",
+            RunHtml),
+    ];
+
+    private static string CommandNames => string.Join(", ", Commands.Select(c => c.Name)) + " or help";
+
+    /// <summary>Runs one command line; returns the exit code. Errors are one sentence on <paramref name="stderr"/>, never a stack trace.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        try
+        {
+            var exitCode = Dispatch(args, stdout, stderr);
+            // Inside the try: a full disk is a failure to write like any other.
+            stdout.Flush();
+            return exitCode;
+        }
+        catch (CliError e)
+        {
+            return Fail(stderr, e.Message, e.ExitCode);
+        }
+        catch (InvalidDataException e)
+        {
+            // PprofReader's one sentence: what is wrong with the file and what was expected.
+            return Fail(stderr, e.Message, InputError);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(stderr, e.Message, InputError);
+        }
+    }
+
+    private static int Dispatch(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0)
+        {
+            // Nothing to do is a usage error, as for go: the usage goes where errors go.
+            stderr.Write(Usage());
+            return UsageError;
+        }
+        var name = args[0];
+        switch (name)
+        {
+            case "help" or "-h" or "--help":
+                return Help(args.Skip(1).ToList(), stdout);
+            case "--version":
+                if (args.Length > 1) throw CliError.Usage($"--version takes no arguments, but was given '{args[1]}'.");
+                stdout.WriteLine("leakassert " + Version());
+                return Ok;
+        }
+        var command = Commands.FirstOrDefault(c => c.Name == name);
+        if (command is null)
+        {
+            if (name.StartsWith('-'))
+                throw CliError.Usage($"'{name}' is not a command; options come after the command, as in leakassert top --value inuse_space FILE (commands: {CommandNames}).");
+            throw CliError.Usage($"unknown command '{name}'; expected {CommandNames} (see leakassert --help).");
+        }
+        var arguments = Arguments.Parse(command, args.Skip(1).ToList());
+        if (arguments.Help)
+        {
+            stdout.Write(CommandHelp(command));
+            return Ok;
+        }
+        return command.Run(arguments, stdout);
+    }
+
+    private static int Help(List<string> topics, TextWriter stdout)
+    {
+        if (topics.Count == 0)
+        {
+            stdout.Write(Usage());
+            return Ok;
+        }
+        if (topics.Count > 1) throw CliError.Usage($"help takes at most one COMMAND, but was given {topics.Count}: {string.Join(" ", topics)}.");
+        var command = Commands.FirstOrDefault(c => c.Name == topics[0])
+            ?? throw CliError.Usage($"there is no command '{topics[0]}' to help with; expected {string.Join(", ", Commands.SkipLast(1).Select(c => c.Name))} or {Commands[^1].Name}.");
+        stdout.Write(CommandHelp(command));
+        return Ok;
+    }
+
+    private static int RunTop(Arguments a, TextWriter w)
+    {
+        var file = a.Operands[0];
+        var profile = Load(file);
+        WriteHeader(w, profile, a.Value, ("File", file));
+        Top.Of(profile, a.Value, a.Rows).Write(w, Arguments.FormatterOf(a.Value));
+        return Ok;
+    }
+
+    private static int RunTraces(Arguments a, TextWriter w)
+    {
+        var file = a.Operands[0];
+        var profile = Load(file);
+        WriteHeader(w, profile, a.Value, ("File", file));
+        Traces.Of(profile, a.Value).Write(w, Arguments.FormatterOf(a.Value));
+        return Ok;
+    }
+
+    private static int RunDiff(Arguments a, TextWriter w)
+    {
+        var (baseFile, file) = (a.Operands[0], a.Operands[1]);
+        var @base = Load(baseFile);
+        var profile = Load(file);
+        var diff = ProfileDiff.Subtract(profile, @base);
+        WriteHeader(w, diff, a.Value, ("File", file), ("Base", baseFile));
+        Top.Of(diff, a.Value, a.Rows).Write(w, Arguments.FormatterOf(a.Value));
+        return Ok;
+    }
+
+    private static int RunList(Arguments a, TextWriter w)
+    {
+        var (pattern, file) = (a.Operands[0], a.Operands[1]);
+        CheckRegex(pattern);
+        var profile = Load(file);
+        WriteHeader(w, profile, a.Value, ("File", file));
+        // No match is an answer, not an error: pprof's "no matches found for regexp: ..." line, exit code 0.
+        SourceList.Of(profile, a.Value, pattern).Write(w, Arguments.FormatterOf(a.Value));
+        return Ok;
+    }
+
+    private static int RunHtml(Arguments a, TextWriter w)
+    {
+        var file = a.Operands[0];
+        if (a.Output is { } output) CheckWritable(output);
+        var profile = Load(file);
+        var title = Path.GetFileName(file);
+        if (a.Output is null)
+        {
+            HtmlReport.Write(w, profile, a.Value, title);
+            return Ok;
+        }
+        using (var page = new StreamWriter(a.Output, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\n" })
+            HtmlReport.Write(page, profile, a.Value, title);
+        w.WriteLine($"Wrote {a.Output}");
+        return Ok;
+    }
+
+    /// <summary>Reads a profile; a missing path or a directory is reported here, a bad file by PprofReader's InvalidDataException.</summary>
+    private static HeapProfile Load(string path)
+    {
+        if (path.Length == 0) throw CliError.Usage("a FILE argument is empty; expected the path of a .pb.gz profile.");
+        if (Directory.Exists(path)) throw CliError.Input($"{path} is a directory; expected a .pb.gz profile file.");
+        if (!File.Exists(path)) throw CliError.Input($"{path} does not exist; expected the path of a .pb.gz profile, as LeakAssert's PprofFiles.Write names them.");
+        return PprofFiles.Read(path);
+    }
+
+    private static void CheckRegex(string pattern)
+    {
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(5));
+        }
+        catch (RegexParseException e)
+        {
+            throw CliError.Usage(string.Create(CultureInfo.InvariantCulture,
+                $"REGEX '{pattern}' is not a valid .NET regular expression ({e.Error} at offset {e.Offset}); list takes one that matches function names, such as 'Cache\\.Add'."));
+        }
+    }
+
+    private static void CheckWritable(string output)
+    {
+        if (Directory.Exists(output)) throw CliError.Input($"{output} is a directory; -o needs the path of the HTML file to write.");
+        var directory = Path.GetDirectoryName(Path.GetFullPath(output));
+        if (directory is not null && !Directory.Exists(directory))
+            throw CliError.Input($"cannot write {output}: the directory {directory} does not exist.");
+    }
+
+    /// <summary>pprof's report header: the file, the value shown and when the profile was taken.</summary>
+    private static void WriteHeader(TextWriter w, HeapProfile profile, SampleValue value, params (string Label, string Text)[] files)
+    {
+        foreach (var (label, text) in files) w.WriteLine($"{label}: {text}");
+        w.WriteLine($"Type: {Arguments.NameOf(value)}");
+        // A profile without a time (pprof writes 0) reads as the Unix epoch: say nothing rather than 1970.
+        if (profile.CapturedAt != DateTimeOffset.UnixEpoch)
+            w.WriteLine("Time: " + profile.CapturedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture));
+    }
+
+    private static int Fail(TextWriter stderr, string message, int exitCode)
+    {
+        // One line whatever the message: an OS error text may carry a line break.
+        var line = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        stderr.WriteLine("leakassert: " + line);
+        return exitCode;
+    }
+
+    private static string Version()
+    {
+        var version = typeof(Cli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        var plus = version.IndexOf('+');
+        return plus < 0 ? version : version[..plus];
+    }
+
+    internal static string Usage()
+    {
+        var s = new StringBuilder();
+        s.Append("leakassert reads LeakAssert's pprof heap profiles (.pb.gz) without Go.\n\nUsage:\n");
+        foreach (var c in Commands) s.Append("  ").Append(c.Synopsis).Append('\n');
+        s.Append("  leakassert help [COMMAND]\n  leakassert --version\n\nCommands:\n");
+        foreach (var c in Commands) s.Append(CultureInfo.InvariantCulture, $"  {c.Name,-8} {c.Summary}\n");
+        s.Append('\n').Append(OptionsText(rows: true, output: true));
+        s.Append("\nExit status: 0 done, 1 a file could not be read or written, 2 a usage error.\n");
+        return s.ToString();
+    }
+
+    private static string CommandHelp(Command c)
+    {
+        var s = new StringBuilder();
+        s.Append("Usage: ").Append(c.Synopsis).Append("\n\n").Append(c.Description).Append("\n\n");
+        s.Append(OptionsText(c.TakesRows, c.TakesOutput));
+        return s.ToString();
+    }
+
+    private static string OptionsText(bool rows, bool output)
+    {
+        var s = new StringBuilder("Options:\n");
+        s.Append("  --value V   the value to show: inuse_space (the default: bytes still alive), inuse_objects,\n");
+        s.Append("              alloc_space (bytes allocated) or alloc_objects\n");
+        if (rows) s.Append(CultureInfo.InvariantCulture, $"  --rows N    how many functions top and diff show (default {Arguments.DefaultRows})\n");
+        if (output) s.Append("  -o OUT      the file html writes (default: standard output)\n");
+        s.Append("  -h, --help  this help\n");
+        s.Append("  --          ends the options, for an operand that starts with '-'\n");
+        return s.ToString();
+    }
+}

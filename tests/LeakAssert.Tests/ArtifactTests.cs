@@ -1,0 +1,87 @@
+using LeakAssert.Artifacts;
+using Xunit.Sdk;
+
+namespace LeakAssert.Tests;
+
+/// <summary>What a failing assertion inside a leak test leaves on disk, and the guards on names and paths.</summary>
+[Collection(HeapCollection.Name)]
+public sealed class ArtifactTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("leakassert-artifacts-").FullName;
+    private readonly string? _previous = Environment.GetEnvironmentVariable(ArtifactWriter.RootVariable);
+
+    public ArtifactTests() => Environment.SetEnvironmentVariable(ArtifactWriter.RootVariable, _root);
+
+    public void Dispose()
+    {
+        Environment.SetEnvironmentVariable(ArtifactWriter.RootVariable, _previous);
+        StaticListLeak.Clear();
+    }
+
+    [Fact]
+    public void A_failing_assertion_inside_a_leak_test_writes_reports_and_profiles_and_names_them()
+    {
+        var profile = Leak.Profile(new StaticListLeak().Remember, iterations: 2_000);
+        var context = new LeakTestContext("CartTests", "Adding_items", null);
+
+        string message;
+        using (LeakTestContext.Enter(context))
+            message = FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(16.KB())).Should().Throw<XunitException>().Which.Message;
+
+        var folder = Path.Combine(_root, "CartTests.Adding_items");
+        var expected = new[] { "report.txt", "report.html", "before.pb.gz", "after.pb.gz", "diff.pb.gz" }
+            .Select(kind => Path.Combine(folder, $"CartTests.Adding_items.{kind}")).ToArray();
+        context.WrittenFiles.Should().BeEquivalentTo(expected);
+        expected.Should().OnlyContain(f => File.Exists(f) && new FileInfo(f).Length > 0);
+        message.Should().EndWith("Artifacts:\n" + string.Join('\n', expected.Select(f => "  " + f)));
+        File.ReadAllText(expected[0]).Should().StartWith("FAILED: expected at most 16kB retained over 2,000 iterations");
+        Pprof.PprofFiles.Read(expected[4]).Total(Profiles.SampleValue.InuseSpace).Should().BePositive();
+    }
+
+    [Fact]
+    public void Outside_a_leak_test_a_failing_assertion_writes_nothing()
+    {
+        var profile = Leak.Profile(new StaticListLeak().Remember, iterations: 500, new LeakOptions { Sampling = SamplingMode.Off });
+
+        var message = FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(16.KB())).Should().Throw<XunitException>().Which.Message;
+
+        message.Should().NotContain("Artifacts");
+        Directory.EnumerateFileSystemEntries(_root).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_passing_assertion_writes_nothing()
+    {
+        var profile = Leak.Profile(() => Garbage.Churn(), iterations: 500);
+        using (LeakTestContext.Enter(new LeakTestContext("CartTests", "Passing", null)))
+            profile.Should().NotRetainMoreThan(1.MB());
+        Directory.EnumerateFileSystemEntries(_root).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void A_name_too_long_for_the_file_system_gets_an_actionable_reason_instead_of_files()
+    {
+        var context = new LeakTestContext("CartTests", new string('m', 260), null);
+
+        var act = () => ArtifactWriter.FolderFor(context);
+
+        act.Should().Throw<PathTooLongException>().WithMessage("the artifact file name for CartTests.mmm* is * bytes, over the 255 a file system accepts; shorten the test's class or method name, or its data row's arguments.");
+    }
+
+    [Fact]
+    public void A_root_too_deep_names_the_variable_that_moves_it()
+    {
+        Environment.SetEnvironmentVariable(ArtifactWriter.RootVariable, Path.Combine(_root, string.Join('/', Enumerable.Repeat(new string('d', 200), 20))));
+
+        var act = () => ArtifactWriter.FolderFor(new LeakTestContext("CartTests", "Adding_items", null));
+
+        act.Should().Throw<PathTooLongException>().WithMessage($"*characters, over 4000; set {ArtifactWriter.RootVariable} to a shorter directory.");
+    }
+
+    [Theory]
+    [InlineData("CartTests", "Adding", "a/b:c", "CartTests.Adding(a_b_c)")]
+    [InlineData("CartTests", "Adding", null, "CartTests.Adding")]
+    [InlineData("Outer+Inner", "Run", "\"x\"", "Outer+Inner.Run(_x_)")]
+    public void Folder_names_keep_class_method_and_arguments_with_unsafe_characters_replaced(string type, string method, string? arguments, string expected) =>
+        Path.GetFileName(ArtifactWriter.FolderFor(new LeakTestContext(type, method, arguments))).Should().Be(expected);
+}
