@@ -1,0 +1,82 @@
+using LeakAssert.Assertions;
+using LeakAssert.Measurement;
+
+namespace LeakAssert.Tests;
+
+/// <summary>
+/// Rising growth is run again; a leak repeats, a burst from another thread of the process does not. The rule on
+/// hand-made checkpoints, and the repeat pass itself on the real heap.
+/// </summary>
+public sealed class RepeatPassTests
+{
+    // 2,000 iterations: flat, then 117 kB in the second half, as a test host's background work once did here.
+    private static readonly long[] Burst = [949_000, 949_100, 949_100, 949_100, 949_100, 949_100, 949_100, 949_100, 949_100, 949_100, 954_200, 1_009_000, 1_013_700, 1_039_000, 1_058_000, 1_061_000, 1_066_000];
+
+    private static LeakProfile Profile(long[] measured, params (int Iteration, long Retained)[] repeat) =>
+        new(2_000, 200, null, measured.Select((r, k) => new Checkpoint(k * 125, r)).ToArray(), repeat.Select(c => new Checkpoint(c.Iteration, c.Retained)).ToArray(),
+            0, 360, "this thread, exact", null, "sampling was turned off (SamplingMode.Off)", 20, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(0.1));
+
+    [Fact]
+    public void Growth_that_does_not_repeat_passes_and_says_where_it_came_from()
+    {
+        var p = Profile(Burst, (2_000, 1_600_000), (12_000, 1_600_100), (22_000, 1_599_900), (32_000, 1_600_000), (40_000, 1_599_700));
+
+        var verdict = Verdict.PerIteration(p, 0.Bytes().PerIteration());
+
+        p.Growth.ExceedsWhileRising(0).Should().BeTrue("the measured checkpoints alone say leak");
+        verdict.Passed.Should().BeTrue(verdict.Finding);
+        verdict.Finding.Should().Match("grew *B per iteration over the measured iterations, but retained only -300B over 38,000 more, where a leak of that size would have retained at least *: the growth came from something else in the process");
+    }
+
+    [Fact]
+    public void Growth_that_repeats_is_a_leak()
+    {
+        var p = Profile(Burst, (2_000, 1_600_000), (12_000, 1_700_000), (22_000, 1_800_000), (32_000, 1_900_000), (40_000, 2_000_000));
+
+        Verdict.PerIteration(p, 0.Bytes().PerIteration()).Passed.Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_repeat_pass_too_short_to_tell_does_not_refute()
+    {
+        // The lower-bound slope over 100 more iterations predicts less than 4x the noise floor: no evidence either way.
+        var p = Profile(Burst, (2_000, 1_600_000), (2_100, 1_600_000));
+
+        Verdict.PerIteration(p, 0.Bytes().PerIteration()).Passed.Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_total_bound_is_not_refuted_by_the_repeat_pass()
+    {
+        // A cache that fills once is growth a total bound means to catch, whether or not it repeats.
+        var p = Profile(Burst, (2_000, 1_600_000), (40_000, 1_600_000));
+
+        Verdict.Total(p, 64.KB()).Passed.Should().BeFalse();
+    }
+}
+
+/// <summary>The repeat pass on the real heap: it runs after rising growth even without a sampling session.</summary>
+[Collection(HeapCollection.Name)]
+public sealed class RepeatPassHeapTests
+{
+    [Fact]
+    public void Rising_growth_is_run_again_without_a_session_and_a_real_leak_repeats()
+    {
+        var profile = Leak.Profile(new StaticListLeak().Remember, iterations: 1_000, new LeakOptions { Sampling = SamplingMode.Off });
+        StaticListLeak.Clear();
+
+        profile.RepeatPass.Should().NotBeNull();
+        profile.RepeatPass!.Value.Iterations.Should().Be(1_000);
+        profile.RepeatPass.Value.GrowthBytes.Should().BeGreaterThan(900_000, "1,000 more iterations of a 1 kB leak");
+        FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(0.Bytes().PerIteration())).Should().Throw<Xunit.Sdk.XunitException>();
+    }
+
+    [Fact]
+    public void Flat_growth_is_not_run_again()
+    {
+        var profile = Leak.Profile(() => Garbage.Churn(), iterations: 1_000);
+
+        profile.RepeatPass.Should().BeNull();
+        profile.AttributionCheckpoints.Should().BeEmpty();
+    }
+}
