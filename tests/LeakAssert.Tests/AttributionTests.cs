@@ -24,7 +24,8 @@ public sealed class AttributionTests
         estimate.Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(2.1 * diff.InuseBytesMargin95),
             "the estimate is unbiased; 2.1 times its 95% margin is about four standard errors\n{0}", profile.Report());
 
-        var leaf = diff.Samples[0].Stack[0];
+        // The row of the leaking method: the list's own backing array may outweigh it when an earlier test grew it.
+        var leaf = diff.Samples.First(s => s.Stack[0].Function == "LeakAssert.Tests.StaticListLeak.Remember").Stack[0];
         leaf.File.Should().EndWith("Workloads.cs", "the test assembly's portable PDB gives file and line");
         leaf.Line.Should().BePositive();
         profile.Report().Should().Contain("LeakAssert.Tests.StaticListLeak.Remember (Workloads.cs:");
