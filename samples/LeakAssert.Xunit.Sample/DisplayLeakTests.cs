@@ -23,7 +23,7 @@ public sealed class DisplayLeakTests
     public void Publishing_a_reading_does_not_leak() => _thermometer.Publish(21.5);
 
     // One leak test per data row.
-    [LeakTest(Iterations = 1_000, MaxRetainedBytes = 16 * 1024)]
+    [LeakTest(Iterations = 1_000, MaxRetainedBytes = 64 * 1024)]
     [InlineData(-40.0)]
     [InlineData(100.0)]
     public void Publishing_any_reading_does_not_leak(double celsius) => _thermometer.Publish(celsius);
