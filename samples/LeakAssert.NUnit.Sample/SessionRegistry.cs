@@ -4,7 +4,7 @@ namespace NUnitSample;
 public sealed class Session : IDisposable
 {
     private readonly Timer _refresh;
-    private readonly byte[] _token = new byte[256];
+    private readonly byte[] _token = new byte[2048];
 
     public Session() => _refresh = new Timer(Refresh, null, TimeSpan.FromHours(1), TimeSpan.FromHours(1));
 

@@ -39,7 +39,8 @@ public static class PprofFiles
     }
 
     /// <summary>
-    /// Reads a pprof heap profile: one LeakAssert wrote comes back with every field; another with the four heap
+    /// Reads a pprof heap profile: one LeakAssert wrote comes back with every field (the variance rounded to a whole
+    /// byte², as pprof's values are integers); another with the four heap
     /// sample types (alloc_objects, alloc_space, inuse_objects, inuse_space) reads with what it has. Uncompressed
     /// profile.proto is accepted too, as pprof accepts it.
     /// </summary>
