@@ -101,7 +101,7 @@ internal static class HtmlReport
         Line(w, "</html>");
     }
 
-    // An SVG line chart: iteration against growth over the baseline; the attribution pass dashed on a shaded band.
+    // An SVG line chart: iteration against growth over the baseline; the repeat pass dashed on a shaded band.
     private static void GrowthChart(TextWriter w, LeakProfile p)
     {
         const double Width = 1000, Height = 340, Left = 78, Right = 24, Top = 40, Bottom = 46;
@@ -127,7 +127,7 @@ internal static class HtmlReport
             var from = Px(p.Iterations);
             Line(w, Inv($"<rect class=\"band\" x=\"{from:F1}\" y=\"{Top}\" width=\"{Width - Right - from:F1}\" height=\"{Height - Top - Bottom}\"/>"));
             // Bottom right: growth rises, so the points stay clear of it.
-            Line(w, Inv($"<text class=\"band-label\" x=\"{Width - Right - 8}\" y=\"{Height - Bottom - 10}\" text-anchor=\"end\">attribution pass (not part of the verdict)</text>"));
+            Line(w, Inv($"<text class=\"band-label\" x=\"{Width - Right - 8}\" y=\"{Height - Bottom - 10}\" text-anchor=\"end\">repeat pass: a leak grows here too</text>"));
         }
         for (var y = yLo; y <= yHi + yStep / 2; y += yStep)
         {
@@ -160,7 +160,7 @@ internal static class HtmlReport
         var next = 190;
         if (attribution.Count > 0)
         {
-            Line(w, Inv($"<line class=\"attribution\" x1=\"{next}\" x2=\"{next + 22}\" y1=\"0\" y2=\"0\"/><circle class=\"attribution\" cx=\"{next + 11}\" cy=\"0\" r=\"3.5\"/><text x=\"{next + 30}\" y=\"4\">attribution only</text>"));
+            Line(w, Inv($"<line class=\"attribution\" x1=\"{next}\" x2=\"{next + 22}\" y1=\"0\" y2=\"0\"/><circle class=\"attribution\" cx=\"{next + 11}\" cy=\"0\" r=\"3.5\"/><text x=\"{next + 30}\" y=\"4\">repeat pass</text>"));
             next += 150;
         }
         if (measured.Count >= 3)
@@ -175,7 +175,7 @@ internal static class HtmlReport
         Line(w, Inv($"<polyline class=\"{css}\" points=\"{string.Join(' ', points.Select(q => Inv($"{px(q.X):F1},{py(q.Y):F1}")))}\"/>"));
         foreach (var (x, y, c) in points)
         {
-            var tip = Inv($"iteration {Verdict.Count(c.Iteration)}: retained {ByteSize.Format(c.RetainedBytes)}, growth {ByteSize.Format(c.RetainedBytes - baseline)}{(css == "attribution" ? " (attribution only)" : "")}");
+            var tip = Inv($"iteration {Verdict.Count(c.Iteration)}: retained {ByteSize.Format(c.RetainedBytes)}, growth {ByteSize.Format(c.RetainedBytes - baseline)}{(css == "attribution" ? " (repeat pass)" : "")}");
             Line(w, Inv($"<circle class=\"{css}\" cx=\"{px(x):F1}\" cy=\"{py(y):F1}\" r=\"3.5\"><title>{E(tip)}</title></circle>"));
         }
     }
