@@ -16,7 +16,7 @@ internal sealed record ChildTestRun(int ExitCode, string Console, IReadOnlyList<
         var trx = Path.Combine(work, "results.trx");
         var arguments = new List<string>
         {
-            "test", Path.Combine(root, project), "-c", DemoProcessTests.BuildConfiguration(), "--no-build",
+            "test", Path.Combine(root, project), "-c", BuiltConfiguration(root, project), "--no-build",
             "--logger", $"trx;LogFileName={trx}", "--results-directory", work,
         };
         if (filter is not null) arguments.AddRange(["--filter", filter]);
@@ -37,6 +37,17 @@ internal sealed record ChildTestRun(int ExitCode, string Console, IReadOnlyList<
         var console = stdout.Result + stderr.Result;
         File.Exists(trx).Should().BeTrue($"dotnet test writes its TRX; its output was:\n{console}");
         return new ChildTestRun(process.ExitCode, console, ReadTrx(trx));
+    }
+
+    // The fixtures are outside the solution, and a solution build gives projects outside it their default
+    // configuration whatever the reference says; run whichever build exists, this run's own first.
+    private static string BuiltConfiguration(string root, string project)
+    {
+        var name = Path.GetFileName(project.TrimEnd('/'));
+        var configurations = new[] { DemoProcessTests.BuildConfiguration(), "Release", "Debug" }.Distinct();
+        foreach (var configuration in configurations)
+            if (File.Exists(Path.Combine(root, project, "bin", configuration, "net10.0", name + ".dll"))) return configuration;
+        throw new FileNotFoundException($"{project} is not built; the test project references it so that building the tests builds it.");
     }
 
     public ChildTestResult Single(string nameContains)

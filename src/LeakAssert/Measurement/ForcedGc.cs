@@ -27,16 +27,17 @@ internal static class ForcedGc
     /// <summary>
     /// A baseline that has settled: objects the test host still holds from the previous test die within
     /// milliseconds, and a baseline that counted them would make the first segment look smaller. Readings are
-    /// repeated (a few milliseconds apart, at most 8 times) until two in a row agree within 4 kB.
+    /// repeated (20 ms apart, at most 10 times) until two in a row agree within 1 kB.
     /// </summary>
     public static long SettledRetainedBytes()
     {
+        // 20 ms apart, up to 200 ms: long enough for a test host's reporting thread to finish what it was doing.
         var previous = RetainedBytes();
-        for (var attempt = 0; attempt < 8; attempt++)
+        for (var attempt = 0; attempt < 10; attempt++)
         {
-            Thread.Sleep(2);
+            Thread.Sleep(20);
             var current = RetainedBytes();
-            if (Math.Abs(current - previous) <= 4 * 1024) return current;
+            if (Math.Abs(current - previous) <= 1024) return current;
             previous = current;
         }
         return previous;
