@@ -107,7 +107,7 @@ public abstract class FrameworkAdapterTests
     [Fact]
     public void The_body_form_runs_every_iteration_on_one_instance_and_awaits_async_bodies()
     {
-        var run = ChildTestRun.Run(Fixture, $"{Category}=Instance");
+        var run = ChildTestRun.Run(Fixture, $"{Category}=Instance", ("LEAKASSERT_ARTIFACTS", Directory.CreateTempSubdirectory("leakassert-artifacts-").FullName));
 
         run.Single("allocations_are_not_counted").Passed.Should().BeTrue(run.Console);
         var kept = run.Single("What_the_body_keeps_in_the");
@@ -115,6 +115,9 @@ public abstract class FrameworkAdapterTests
         kept.Message.Should().Contain("FAILED: expected at most 0 retained per iteration").And.Contain("still rising");
         kept.StackTrace.Should().NotContain("LeakAssert.");
         run.Single("An_async_body_is_awaited").Message.Should().Contain("FAILED: expected at most 0 retained per iteration");
+        var plainAsync = run.Single("The_plain_form_awaits_an_async_test");
+        plainAsync.Failed.Should().BeTrue(run.Console);
+        plainAsync.Message.Should().Contain("FAILED: expected at most 0 retained per iteration").And.Contain("Artifacts:");
         var threw = run.Single("A_body_that_throws");
         threw.Failed.Should().BeTrue();
         threw.Message.Should().Contain("the workload broke").And.NotContain("FAILED");

@@ -1,3 +1,5 @@
+using FluentAssertions;
+using LeakAssert;
 using LeakAssert.Xunit;
 using Xunit;
 
@@ -25,6 +27,18 @@ public sealed class InstanceTests
     {
         await Task.Yield();
         _history.Add(new byte[100]);
+    }
+
+    // The plain form may be async too: the test awaits its profile, and its assertion fails the test.
+    [LeakTest]
+    public async Task The_plain_form_awaits_an_async_test()
+    {
+        var profile = await Leak.ProfileAsync(async () =>
+        {
+            await Task.Yield();
+            _history.Add(new byte[100]);
+        }, iterations: 1_000);
+        profile.Should().NotRetainMoreThan(0.Bytes().PerIteration());
     }
 
     // A body that throws fails the test with its own exception, not a leak report.
