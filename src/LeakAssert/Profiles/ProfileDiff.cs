@@ -1,6 +1,4 @@
-using LeakAssert.Profiles;
-
-namespace LeakAssert.CommandLine;
+namespace LeakAssert.Profiles;
 
 /// <summary>
 /// pprof's <c>-base</c> for two profile files: PROFILE minus BASE, row by row, keyed by (stack, type). As in pprof,
