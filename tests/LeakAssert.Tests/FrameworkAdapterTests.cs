@@ -115,6 +115,8 @@ public abstract class FrameworkAdapterTests
         kept.Message.Should().Contain("FAILED: expected at most 0 retained per iteration").And.Contain("still rising");
         kept.StackTrace.Should().NotContain("LeakAssert.");
         run.Single("An_async_body_is_awaited").Message.Should().Contain("FAILED: expected at most 0 retained per iteration");
+        run.Single("Both_bounds_hold_for_garbage").Passed.Should().BeTrue(run.Console);
+        run.Single("A_skipped_leak_test_does_not_run").Outcome.Should().Be("NotExecuted", run.Console);
         var plainAsync = run.Single("The_plain_form_awaits_an_async_test");
         plainAsync.Failed.Should().BeTrue(run.Console);
         plainAsync.Message.Should().Contain("FAILED: expected at most 0 retained per iteration").And.Contain("Artifacts:");

@@ -44,6 +44,14 @@ public sealed class InstanceTests
         profile.Should().NotRetainMoreThan(0.Bytes().PerIteration());
     }
 
+    // Both bounds at once: each is decided.
+    [LeakTest(Iterations = 1_000, MaxRetainedBytes = 64 * 1024, MaxRetainedBytesPerIteration = 0)]
+    public void Both_bounds_hold_for_garbage() => Sink = new byte[256].Length;
+
+    // Ignoring works as on any test.
+    [LeakTest(Iterations = 1_000, MaxRetainedBytes = 0), Ignore("skipped on purpose")]
+    public void A_skipped_leak_test_does_not_run() => throw new InvalidOperationException("a skipped test ran");
+
     // A body that throws fails the test with its own exception, not a leak report.
     [LeakTest(Iterations = 100, MaxRetainedBytes = 0)]
     public void A_body_that_throws_fails_with_its_exception() => throw new InvalidOperationException("the workload broke");
