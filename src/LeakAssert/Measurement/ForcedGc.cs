@@ -44,19 +44,21 @@ internal static class ForcedGc
     }
 
     /// <summary>
-    /// Waits, up to <paramref name="limit"/>, until the retained heap stops changing across 20 ms. A test framework
-    /// finishes reporting the tests before a leak test on its own threads (result objects, output buffers); started
-    /// at once, a leak test would count that as its own growth.
+    /// Waits, up to <paramref name="limit"/>, until the retained heap stays the same across three 20 ms steps. A test
+    /// framework finishes reporting the tests before a leak test on its own threads (result objects, output
+    /// buffers); started at once, a leak test would count that as its own growth. Three steps, not one: on a busy
+    /// machine the reporting thread may simply not have run for 20 ms.
     /// </summary>
     public static void Quiesce(TimeSpan limit)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var previous = RetainedBytes();
-        while (clock.Elapsed < limit)
+        var stable = 0;
+        while (clock.Elapsed < limit && stable < 3)
         {
             Thread.Sleep(20);
             var current = RetainedBytes();
-            if (Math.Abs(current - previous) <= 1024) return;
+            stable = Math.Abs(current - previous) <= 1024 ? stable + 1 : 0;
             previous = current;
         }
     }

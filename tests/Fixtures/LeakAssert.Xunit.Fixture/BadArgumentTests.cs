@@ -25,7 +25,8 @@ public sealed class BadArgumentTests
     [LeakTest(Iterations = 10, MaxRetainedBytes = 1024)]
     public void Parameters_without_data(int n) => _ = n;
 
-    // A good one beside them still runs and passes: bad arguments fail their own test, not the run.
-    [LeakTest(Iterations = 100, MaxRetainedBytes = 64 * 1024)]
+    // A good one beside them still runs and passes: bad arguments fail their own test, not the run. (Its bound is
+    // loose: it proves the run goes on, and the framework is still reporting the failures above while it measures.)
+    [LeakTest(Iterations = 100, MaxRetainedBytes = 1024 * 1024)]
     public void A_valid_leak_test_still_runs() { }
 }
