@@ -42,7 +42,7 @@ public sealed class InstanceTests
     }
 
     // Both bounds at once: each is decided.
-    [LeakTest(Iterations = 1_000, MaxRetainedBytes = 64 * 1024, MaxRetainedBytesPerIteration = 0)]
+    [LeakTest(Iterations = 1_000, MaxRetainedBytes = 1024 * 1024, MaxRetainedBytesPerIteration = 0)]
     public void Both_bounds_hold_for_garbage() => Sink = new byte[256].Length;
 
     // Skipping works as on any fact.
