@@ -13,8 +13,8 @@ public abstract class FrameworkAdapterTests
     /// <summary>The filter property a category or trait is selected by.</summary>
     protected abstract string Category { get; }
     /// <summary>
-    /// The sample's leaking code, expected as row 1 of top: the constructor, or its caller when the JIT inlined the
-    /// constructor there (inlined frames are not in a runtime stack).
+    /// The sample's leaking code, expected as row 1 of top: the constructor, or a caller when the JIT inlined the
+    /// constructor there (inlined frames are not in a runtime stack; a busy machine changes what tiering inlines).
     /// </summary>
     protected abstract string[] LeakingMethods { get; }
     /// <summary>The sample's source files; one of them is expected with a line number in traces.</summary>
@@ -170,8 +170,13 @@ public sealed class NUnitAdapterTests : FrameworkAdapterTests
     protected override string Sample => "samples/LeakAssert.NUnit.Sample";
     protected override string Fixture => "tests/Fixtures/LeakAssert.NUnit.Fixture";
     protected override string Category => "TestCategory";
-    protected override string[] LeakingMethods => ["NUnitSample.Session..ctor", "NUnitSample.LeakySessions.SignIn"];
-    protected override string[] LeakingFiles => ["SessionRegistry.cs"];
+    protected override string[] LeakingMethods =>
+    [
+        "NUnitSample.Session..ctor",
+        "NUnitSample.LeakySessions.SignIn",
+        "NUnitSample.SessionLeakTests.Demonstration_a_body_that_leaks_fails_with_the_report",
+    ];
+    protected override string[] LeakingFiles => ["SessionRegistry.cs", "SessionLeakTests.cs"];
     protected override int SampleTests => 4;
     protected override string SingleFilter => "FullyQualifiedName~Signing_in_does_not_leak";
     protected override string RowsFilter => "FullyQualifiedName~Signing_in_several_users_does_not_leak";
