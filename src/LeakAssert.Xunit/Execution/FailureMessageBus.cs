@@ -38,7 +38,7 @@ internal sealed class FailureMessageBus(IMessageBus inner) : IMessageBus
 }
 
 /// <summary>A [LeakTest] whose body, run as the workload, broke a bound; the message is the LeakAssert report.</summary>
-public sealed class LeakTestFailedException(string message) : Exception(message)
+internal sealed class LeakTestFailedException(string message) : Exception(message)
 {
     /// <inheritdoc />
     public override string? StackTrace => null;

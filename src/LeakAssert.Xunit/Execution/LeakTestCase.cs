@@ -5,7 +5,7 @@ using Xunit.Sdk;
 namespace LeakAssert.Xunit.Execution;
 
 /// <summary>One [LeakTest] (or one data row of it), run by <see cref="LeakTestRunner"/>.</summary>
-public sealed class LeakTestCase : XunitTestCase
+internal sealed class LeakTestCase : XunitTestCase
 {
     /// <summary>For deserialization only.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]

@@ -8,7 +8,7 @@ namespace LeakAssert.Xunit.Execution;
 /// Turns a [LeakTest] method into test cases in the leak-test collection: one per data row when the method takes
 /// arguments. A bad attribute argument becomes a test that fails with one sentence, not a crashed run.
 /// </summary>
-public sealed class LeakTestDiscoverer(IMessageSink diagnosticMessageSink) : IXunitTestCaseDiscoverer
+internal sealed class LeakTestDiscoverer(IMessageSink diagnosticMessageSink) : IXunitTestCaseDiscoverer
 {
     /// <inheritdoc />
     public IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute)
