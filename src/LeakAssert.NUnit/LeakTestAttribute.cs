@@ -54,9 +54,8 @@ public sealed class LeakTestAttribute : NUnitAttribute, ISimpleTestBuilder, IApp
     {
         alone.ApplyToTest(test);
         if (test.RunState == RunState.NotRunnable) return;
-        var problem = Settings.Problem($"[LeakTest] on {test.TypeInfo?.Name ?? test.ClassName}.{test.MethodName}");
-        if (problem is null && Settings.BodyIsWorkload && test.Method is { } m && !LeakTestCommand.ReturnsVoidOrTask(m.MethodInfo))
-            problem = $"[LeakTest] on {test.ClassName}.{test.MethodName}: a body that is the workload must return void, Task or ValueTask, but returns {m.MethodInfo.ReturnType.Name}.";
+        var name = $"[LeakTest] on {test.TypeInfo?.Name ?? test.ClassName}.{test.MethodName}";
+        var problem = Settings.Problem(name) ?? (test.Method is { } m ? Settings.BodyProblem(name, m.MethodInfo) : null);
         if (problem is null) return;
         test.RunState = RunState.NotRunnable;
         test.Properties.Set(PropertyNames.SkipReason, problem);

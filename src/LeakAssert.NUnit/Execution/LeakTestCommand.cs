@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Reflection;
 using LeakAssert.Artifacts;
 using LeakAssert.Measurement;
 using LeakAssert.Testing;
@@ -20,7 +18,7 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
     public override TestResult Execute(TestExecutionContext context)
     {
         var test = context.CurrentTest;
-        var leakTest = new LeakTestContext(test.TypeInfo?.Name ?? test.ClassName ?? "Test", test.MethodName ?? test.Name, Arguments(test));
+        var leakTest = LeakTestContext.For(test.TypeInfo?.Name ?? test.ClassName ?? "Test", test.MethodName ?? test.Name, test.Arguments);
         using (LeakTestContext.Enter(leakTest))
         {
             LeakTestSettings.PrepareProcess();
@@ -31,7 +29,7 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
         foreach (var file in leakTest.WrittenFiles)
             TestContext.AddTestAttachment(file, "LeakAssert " + Kind(file));
         if (result.ResultState.Status == TestStatus.Failed && result.StackTrace is { } stack)
-            result.SetResult(result.ResultState, result.Message, WithoutLibraryFrames(stack));
+            result.SetResult(result.ResultState, result.Message, StackFrames.WithoutLibraryFrames(stack));
         return result;
     }
 
@@ -55,7 +53,7 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
         var arguments = context.CurrentTest.Arguments;
         try
         {
-            var failure = settings.RunBodyAsync(Body(method, instance, arguments), leakTest).GetAwaiter().GetResult();
+            var failure = settings.RunBodyAsync(Workload.OfTestMethod(method, instance, arguments), leakTest).GetAwaiter().GetResult();
             if (failure is null) context.CurrentResult.SetResult(ResultState.Success);
             else context.CurrentResult.SetResult(ResultState.Failure, failure, null);
         }
@@ -66,30 +64,6 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
         }
     }
 
-    internal static bool ReturnsVoidOrTask(MethodInfo method) =>
-        method.ReturnType == typeof(void) || method.ReturnType == typeof(Task) || method.ReturnType == typeof(ValueTask);
-
-    /// <summary>The body as a workload: a direct delegate when it takes no arguments, so its stacks start at the test method.</summary>
-    private static Workload Body(MethodInfo method, object? instance, object?[] arguments)
-    {
-        if (arguments.Length == 0)
-        {
-            if (method.ReturnType == typeof(Task)) return Workload.Of(method.CreateDelegate<Func<Task>>(instance));
-            if (method.ReturnType == typeof(ValueTask)) return Workload.Of(method.CreateDelegate<Func<ValueTask>>(instance));
-            return Workload.Of(method.CreateDelegate<Action>(instance));
-        }
-        var isAsync = method.ReturnType != typeof(void);
-        return Workload.OfMethod(() => method.Invoke(instance, BindingFlags.DoNotWrapExceptions, null, arguments, null) switch
-        {
-            Task t => new ValueTask(t),
-            ValueTask v => v,
-            _ => default,
-        }, isAsync, method);
-    }
-
-    private static string? Arguments(Test test) =>
-        test.Arguments is { Length: > 0 } args ? string.Join(",", args.Select(a => Convert.ToString(a, CultureInfo.InvariantCulture) ?? "null")) : null;
-
     private static string Kind(string file) => Path.GetFileName(file) switch
     {
         var f when f.EndsWith(".report.txt", StringComparison.Ordinal) => "report",
@@ -97,18 +71,4 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
         var f when f.EndsWith(".pb.gz", StringComparison.Ordinal) => "pprof profile",
         _ => "artifact",
     };
-
-    // The report is the message; frames of LeakAssert and FluentAssertions say nothing a user can act on.
-    private static string? WithoutLibraryFrames(string stack)
-    {
-        var kept = stack.Split('\n').Where(line => !IsLibraryFrame(line.TrimStart())).ToArray();
-        return kept.Length == 0 ? null : string.Join('\n', kept);
-    }
-
-    private static bool IsLibraryFrame(string frame) =>
-        frame.StartsWith("at FluentAssertions.", StringComparison.Ordinal)
-        || frame.StartsWith("at LeakAssert.Assertions.", StringComparison.Ordinal)
-        || frame.StartsWith("at LeakAssert.NUnit.Execution.", StringComparison.Ordinal)
-        || frame.StartsWith("at System.Reflection.", StringComparison.Ordinal)
-        || frame.StartsWith("--- End of stack trace", StringComparison.Ordinal);
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -26,9 +25,8 @@ internal sealed class LeakTestDiscoverer(IMessageSink diagnosticMessageSink) : I
             return [new LeakTestCase(diagnosticMessageSink, display, displayOptions, moved)];
         if (attribute.Settings.Problem(name) is { } problem)
             return [Error(problem)];
-        if (attribute.Settings.BodyIsWorkload && testMethod.Method.ToRuntimeMethod() is { } runtime
-            && runtime.ReturnType != typeof(void) && runtime.ReturnType != typeof(Task) && runtime.ReturnType != typeof(ValueTask))
-            return [Error($"{name}: a body that is the workload must return void, Task or ValueTask, but returns {runtime.ReturnType.Name}.")];
+        if (testMethod.Method.ToRuntimeMethod() is { } runtime && attribute.Settings.BodyProblem(name, runtime) is { } bodyProblem)
+            return [Error(bodyProblem)];
         if (testMethod.Method.IsGenericMethodDefinition)
             return [Error($"{name}: generic test methods are not supported; make the method non-generic.")];
 
@@ -57,6 +55,4 @@ internal sealed class LeakTestDiscoverer(IMessageSink diagnosticMessageSink) : I
         }
         return cases.Count > 0 ? cases : [Error($"{name}: its data attributes produced no rows.")];
     }
-
-    internal static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 }

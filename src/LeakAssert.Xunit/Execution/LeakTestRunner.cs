@@ -20,7 +20,7 @@ internal sealed class LeakTestRunner(ITest test, IMessageBus messageBus, Type te
 {
     protected override async Task<decimal> InvokeTestMethodAsync(ExceptionAggregator aggregator)
     {
-        var context = new LeakTestContext(TestClass.Name, TestMethod.Name, Arguments());
+        var context = LeakTestContext.For(TestClass.Name, TestMethod.Name, TestMethodArguments);
         using var scope = LeakTestContext.Enter(context);
         LeakTestSettings.PrepareProcess();
         var settings = TestMethod.GetCustomAttribute<LeakTestAttribute>()!.Settings;
@@ -35,7 +35,7 @@ internal sealed class LeakTestRunner(ITest test, IMessageBus messageBus, Type te
                 foreach (var attribute in BeforeAfterAttributes) attribute.Before(TestMethod);
                 try
                 {
-                    var failure = await settings.RunBodyAsync(Body(instance), context);
+                    var failure = await settings.RunBodyAsync(Workload.OfTestMethod(TestMethod, instance, TestMethodArguments ?? []), context);
                     if (failure is not null) throw new LeakTestFailedException(failure);
                 }
                 finally
@@ -51,30 +51,4 @@ internal sealed class LeakTestRunner(ITest test, IMessageBus messageBus, Type te
         }));
         return timer.Total;
     }
-
-    /// <summary>The body as a workload: a direct delegate when it takes no arguments, so its stacks start at the test method.</summary>
-    private Workload Body(object? instance)
-    {
-        var method = TestMethod;
-        var returns = method.ReturnType;
-        var isAsync = returns == typeof(Task) || returns == typeof(ValueTask);
-        if (returns != typeof(void) && !isAsync)
-            throw new InvalidOperationException($"[LeakTest] on {TestClass.Name}.{method.Name}: a body that is the workload must return void, Task or ValueTask, but returns {returns.Name}.");
-        if (TestMethodArguments is not { Length: > 0 })
-        {
-            if (returns == typeof(Task)) return Workload.Of(method.CreateDelegate<Func<Task>>(instance));
-            if (returns == typeof(ValueTask)) return Workload.Of(method.CreateDelegate<Func<ValueTask>>(instance));
-            return Workload.Of(method.CreateDelegate<Action>(instance));
-        }
-        var arguments = TestMethodArguments;
-        return Workload.OfMethod(() => method.Invoke(instance, BindingFlags.DoNotWrapExceptions, null, arguments, null) switch
-        {
-            Task t => new ValueTask(t),
-            ValueTask v => v,
-            _ => default,
-        }, isAsync, method);
-    }
-
-    private string? Arguments() =>
-        TestMethodArguments is { Length: > 0 } args ? string.Join(",", args.Select(a => Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "null")) : null;
 }

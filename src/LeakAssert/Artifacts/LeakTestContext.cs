@@ -11,6 +11,12 @@ internal sealed record LeakTestContext(string ClassName, string MethodName, stri
     /// <summary>The running leak test, or null outside one.</summary>
     public static LeakTestContext? Current => current.Value;
 
+    /// <summary>The context of one test, or one data row of it (its arguments, culture-invariant, name the row).</summary>
+    public static LeakTestContext For(string className, string methodName, object?[]? arguments) =>
+        new(className, methodName, arguments is { Length: > 0 }
+            ? string.Join(",", arguments.Select(a => Convert.ToString(a, System.Globalization.CultureInfo.InvariantCulture) ?? "null"))
+            : null);
+
     /// <summary>Files written for this test so far (a test may assert more than once).</summary>
     public List<string> WrittenFiles { get; } = [];
 

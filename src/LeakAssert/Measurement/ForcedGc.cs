@@ -27,21 +27,9 @@ internal static class ForcedGc
     /// <summary>
     /// A baseline that has settled: objects the test host still holds from the previous test die within
     /// milliseconds, and a baseline that counted them would make the first segment look smaller. Readings are
-    /// repeated (20 ms apart, at most 10 times) until two in a row agree within 1 kB.
+    /// repeated 20 ms apart (up to about 200 ms) until two in a row agree within 1 kB.
     /// </summary>
-    public static long SettledRetainedBytes()
-    {
-        // 20 ms apart, up to 200 ms: long enough for a test host's reporting thread to finish what it was doing.
-        var previous = RetainedBytes();
-        for (var attempt = 0; attempt < 10; attempt++)
-        {
-            Thread.Sleep(20);
-            var current = RetainedBytes();
-            if (Math.Abs(current - previous) <= 1024) return current;
-            previous = current;
-        }
-        return previous;
-    }
+    public static long SettledRetainedBytes() => Settle(stableSteps: 1, TimeSpan.FromMilliseconds(200));
 
     /// <summary>
     /// Waits, up to <paramref name="limit"/>, until the retained heap stays the same across three 20 ms steps. A test
@@ -49,18 +37,22 @@ internal static class ForcedGc
     /// buffers); started at once, a leak test would count that as its own growth. Three steps, not one: on a busy
     /// machine the reporting thread may simply not have run for 20 ms.
     /// </summary>
-    public static void Quiesce(TimeSpan limit)
+    public static void Quiesce(TimeSpan limit) => Settle(stableSteps: 3, limit);
+
+    // Forced-GC readings 20 ms apart until stableSteps steps in a row move less than 1 kB, or the limit passes.
+    private static long Settle(int stableSteps, TimeSpan limit)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var previous = RetainedBytes();
         var stable = 0;
-        while (clock.Elapsed < limit && stable < 3)
+        while (stable < stableSteps && clock.Elapsed < limit)
         {
             Thread.Sleep(20);
             var current = RetainedBytes();
             stable = Math.Abs(current - previous) <= 1024 ? stable + 1 : 0;
             previous = current;
         }
+        return previous;
     }
 
     /// <summary>

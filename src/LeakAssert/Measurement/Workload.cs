@@ -27,11 +27,29 @@ internal sealed class Workload
     public static Workload Of(Func<ValueTask> action) =>
         new((first, count, phase) => WorkloadLoop.RunAsync(action, first, count, phase), true, action.Method);
 
-    /// <summary>A test method's body as the workload; <paramref name="method"/> names its module for async stacks.</summary>
-    public static Workload OfMethod(Func<ValueTask> body, bool isAsync, MethodInfo method) =>
-        isAsync
-            ? new((first, count, phase) => WorkloadLoop.RunAsync(body, first, count, phase), true, method)
-            : new((first, count, phase) => { WorkloadLoop.RunSync(() => body(), first, count, phase); return default; }, false, method);
+    /// <summary>
+    /// A test method's body as the workload: a direct delegate when it takes no arguments, so its stacks start at
+    /// the test method; through reflection for a data row (the trace reader drops that glue from stacks).
+    /// </summary>
+    public static Workload OfTestMethod(MethodInfo method, object? instance, object?[] arguments)
+    {
+        var returns = method.ReturnType;
+        if (arguments.Length == 0)
+        {
+            if (returns == typeof(Task)) return Of(method.CreateDelegate<Func<Task>>(instance));
+            if (returns == typeof(ValueTask)) return Of(method.CreateDelegate<Func<ValueTask>>(instance));
+            return Of(method.CreateDelegate<Action>(instance));
+        }
+        ValueTask Body() => method.Invoke(instance, BindingFlags.DoNotWrapExceptions, null, arguments, null) switch
+        {
+            Task t => new ValueTask(t),
+            ValueTask v => v,
+            _ => default,
+        };
+        return returns == typeof(void)
+            ? new((first, count, phase) => { WorkloadLoop.RunSync(() => Body(), first, count, phase); return default; }, false, method)
+            : new((first, count, phase) => WorkloadLoop.RunAsync(Body, first, count, phase), true, method);
+    }
 
     public static Workload Of(Func<Task> action) =>
         new((first, count, phase) => WorkloadLoop.RunAsync(() => new ValueTask(action()), first, count, phase), true, action.Method);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using LeakAssert.Artifacts;
 using LeakAssert.Assertions;
 using LeakAssert.Measurement;
@@ -40,6 +41,12 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
             return $"{attribute}: {e.Message.Replace("LeakOptions.", "", StringComparison.Ordinal).Split(" (Parameter", 2)[0]}";
         }
     }
+
+    /// <summary>Why <paramref name="method"/> cannot be the workload under these settings (one sentence), or null.</summary>
+    public string? BodyProblem(string attribute, MethodInfo method) =>
+        BodyIsWorkload && method.ReturnType != typeof(void) && method.ReturnType != typeof(Task) && method.ReturnType != typeof(ValueTask)
+            ? $"{attribute}: a body that is the workload must return void, Task or ValueTask, but returns {method.ReturnType.Name}."
+            : null;
 
     private LeakOptions Options() => new()
     {
