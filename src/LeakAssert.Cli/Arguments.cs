@@ -1,6 +1,6 @@
 using System.Globalization;
-using LeakAssert.Pprof;
 using LeakAssert.Profiles;
+using LeakAssert.Text;
 
 namespace LeakAssert.CommandLine;
 
@@ -10,7 +10,7 @@ internal sealed record Arguments(IReadOnlyList<string> Operands, SampleValue Val
     internal const int DefaultRows = 10;
 
     /// <summary>pprof's names of the four values, in the order <c>--help</c> lists them, inuse_space (the default) first.</summary>
-    internal static readonly string[] ValueNames = ["inuse_space", "inuse_objects", "alloc_space", "alloc_objects"];
+    internal static readonly string[] ValueNames = [.. SampleValues.HelpOrder.Select(v => v.Name())];
 
     /// <summary>
     /// Parses what follows the command name. Options may come before, between or after the operands, as
@@ -75,20 +75,11 @@ internal sealed record Arguments(IReadOnlyList<string> Operands, SampleValue Val
 
     private const string RowsRange = "a whole number from 1 to 2147483647";
 
-    internal static SampleValue ParseValue(string text)
-    {
-        var match = PprofWriter.SampleTypes.Where(t => string.Equals(t.Type, text, StringComparison.OrdinalIgnoreCase)).ToList();
-        if (match.Count == 1) return match[0].Value;
-        throw CliError.Usage($"--value must be {ValueList}, but was '{text}'.");
-    }
-
-    internal static string NameOf(SampleValue value) => PprofWriter.SampleTypes.Single(t => t.Value == value).Type;
+    internal static SampleValue ParseValue(string text) =>
+        SampleValues.Parse(text) ?? throw CliError.Usage($"--value must be {ValueList}, but was '{text}'.");
 
     /// <summary>pprof's labels: bytes as "1.50MB", counts as plain integers.</summary>
-    internal static Func<long, string> FormatterOf(SampleValue value) =>
-        PprofWriter.SampleTypes.Single(t => t.Value == value).Unit == "bytes"
-            ? bytes => ByteSize.Format(bytes)
-            : count => count.ToString(CultureInfo.InvariantCulture);
+    internal static Func<long, string> FormatterOf(SampleValue value) => Numbers.ValueFormat(value.IsBytes());
 
     private static int ParseRows(string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var rows) && rows >= 1

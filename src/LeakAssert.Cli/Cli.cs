@@ -213,7 +213,7 @@ internal static class Cli
     private static void WriteHeader(TextWriter w, HeapProfile profile, SampleValue value, params (string Label, string Text)[] files)
     {
         foreach (var (label, text) in files) w.WriteLine($"{label}: {text}");
-        w.WriteLine($"Type: {Arguments.NameOf(value)}");
+        w.WriteLine($"Type: {value.Name()}");
         // A profile without a time (pprof writes 0) reads as the Unix epoch: say nothing rather than 1970.
         if (profile.CapturedAt != DateTimeOffset.UnixEpoch)
             w.WriteLine("Time: " + profile.CapturedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture));

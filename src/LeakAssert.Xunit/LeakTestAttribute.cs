@@ -39,7 +39,7 @@ public sealed class LeakTestAttribute : FactAttribute
     public long MaxRetainedBytesPerIteration { get => _maxRetainedBytesPerIteration ?? 0; set => _maxRetainedBytesPerIteration = value; }
 
     /// <summary>Seconds of measured iterations when <see cref="Iterations"/> is not set; default 2.</summary>
-    public double TimeBudgetSeconds { get => _timeBudgetSeconds ?? 2; set => _timeBudgetSeconds = value; }
+    public double TimeBudgetSeconds { get => _timeBudgetSeconds ?? Testing.LeakTestSettings.DefaultTimeBudgetSeconds; set => _timeBudgetSeconds = value; }
 
     internal Testing.LeakTestSettings Settings => new(_iterations, _warmup, _maxRetainedBytes, _maxRetainedBytesPerIteration, _timeBudgetSeconds);
 }

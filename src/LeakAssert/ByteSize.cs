@@ -1,4 +1,4 @@
-using System.Globalization;
+using LeakAssert.Text;
 
 namespace LeakAssert;
 
@@ -33,20 +33,7 @@ public readonly record struct ByteSize(long Bytes) : IComparable<ByteSize>
     public override string ToString() => Format(Bytes);
 
     /// <summary>Formats a (possibly fractional or negative) byte count as pprof does.</summary>
-    public static string Format(double bytes)
-    {
-        string[] units = ["B", "kB", "MB", "GB", "TB", "PB"];
-        var magnitude = Math.Abs(bytes);
-        var unit = 0;
-        while (unit < units.Length - 1 && magnitude >= 1024)
-        {
-            magnitude /= 1024;
-            unit++;
-        }
-        var text = (Math.Sign(bytes) * magnitude).ToString("F2", CultureInfo.InvariantCulture);
-        if (text.EndsWith(".00", StringComparison.Ordinal)) text = text[..^3];
-        return text is "0" or "-0" ? "0" : text + units[unit];
-    }
+    public static string Format(double bytes) => Numbers.Bytes(bytes);
 }
 
 /// <summary>A bound on retained growth per measured iteration, made with <c>64.Bytes().PerIteration()</c>.</summary>

@@ -14,7 +14,12 @@ public sealed record LeakOptions
     /// the count is chosen to fill this budget (at most 10,000,000, and fewer if the warmup's growth says the run
     /// would retain more than 256 MB). Default 2 s; 10 ms to 1 hour.
     /// </summary>
-    public TimeSpan TimeBudget { get; init; } = TimeSpan.FromSeconds(2);
+    public TimeSpan TimeBudget { get; init; } = DefaultTimeBudget;
+
+    // The one home of the time budget's default and range; the [LeakTest] attributes' TimeBudgetSeconds share them.
+    internal static readonly TimeSpan DefaultTimeBudget = TimeSpan.FromSeconds(2);
+    internal static readonly TimeSpan MinTimeBudget = TimeSpan.FromMilliseconds(10);
+    internal static readonly TimeSpan MaxTimeBudget = TimeSpan.FromHours(1);
 
     /// <summary>When to record a sampled heap profile by allocation site. The verdict never depends on it. Default <see cref="SamplingMode.WhenGrowing"/>.</summary>
     public SamplingMode Sampling { get; init; } = SamplingMode.WhenGrowing;
@@ -45,7 +50,7 @@ public sealed record LeakOptions
             throw new ArgumentOutOfRangeException(nameof(Checkpoints), $"LeakOptions.Checkpoints must be between 4 and 1,000, but was {o.Checkpoints}.");
         if (o.AttributionBudget < TimeSpan.Zero || o.AttributionBudget > TimeSpan.FromHours(1))
             throw new ArgumentOutOfRangeException(nameof(AttributionBudget), $"LeakOptions.AttributionBudget must be between zero and 1 hour, but was {o.AttributionBudget}.");
-        if (o.TimeBudget < TimeSpan.FromMilliseconds(10) || o.TimeBudget > TimeSpan.FromHours(1))
+        if (o.TimeBudget < MinTimeBudget || o.TimeBudget > MaxTimeBudget)
             throw new ArgumentOutOfRangeException(nameof(TimeBudget), $"LeakOptions.TimeBudget must be between 10 ms and 1 hour, but was {o.TimeBudget}.");
         if (o.MinAttributionSamples is < 1 or > 10_000)
             throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), $"LeakOptions.MinAttributionSamples must be between 1 and 10,000, but was {o.MinAttributionSamples}.");

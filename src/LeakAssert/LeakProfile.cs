@@ -10,51 +10,42 @@ namespace LeakAssert;
 /// </summary>
 public sealed class LeakProfile
 {
-    internal LeakProfile(int iterations, int warmup, TimeSpan? timeBudget, IReadOnlyList<Checkpoint> checkpoints, IReadOnlyList<Checkpoint> attributionCheckpoints,
-        int profiledFromIteration, double allocatedBytesPerIteration, string trafficScope, ProfileSet? profiles, string? samplingProblem, int minAttributionSamples,
-        TimeSpan elapsed, TimeSpan measuredTime)
+    private readonly MeasuredRun _run;
+
+    internal LeakProfile(MeasuredRun run)
     {
-        Iterations = iterations;
-        Warmup = warmup;
-        TimeBudget = timeBudget;
-        Checkpoints = checkpoints;
-        AttributionCheckpoints = attributionCheckpoints;
-        ProfiledFromIteration = profiledFromIteration;
-        AllocatedBytesPerIteration = allocatedBytesPerIteration;
-        TrafficScope = trafficScope;
-        Profiles = profiles;
-        SamplingProblem = samplingProblem;
-        MinAttributionSamples = minAttributionSamples;
-        Elapsed = elapsed;
-        MeasuredTime = measuredTime;
-        Growth = GrowthFit.Of(checkpoints);
+        _run = run;
+        Growth = GrowthFit.Of(run.Checkpoints);
     }
 
-    /// <summary>Measured iterations (warmup and attribution iterations excluded).</summary>
-    public int Iterations { get; }
+    /// <summary>Measured iterations (warmup and repeat-pass iterations excluded).</summary>
+    public int Iterations => _run.Iterations;
 
     /// <summary>Unmeasured iterations run first.</summary>
-    public int Warmup { get; }
+    public int Warmup => _run.Warmup;
 
     /// <summary>The budget that chose <see cref="Iterations"/>, or null when the caller gave the count.</summary>
-    public TimeSpan? TimeBudget { get; }
+    public TimeSpan? TimeBudget => _run.TimeBudget;
 
     /// <summary>Exact retained sizes, from the baseline (iteration 0) to the last measured iteration.</summary>
-    public IReadOnlyList<Checkpoint> Checkpoints { get; }
+    public IReadOnlyList<Checkpoint> Checkpoints => _run.Checkpoints;
 
-    /// <summary>Checkpoints of the extra iterations run only to gather samples; they take no part in the verdict.</summary>
-    public IReadOnlyList<Checkpoint> AttributionCheckpoints { get; }
+    /// <summary>
+    /// Checkpoints of the repeat pass, the iterations run after the measured ones when growth was rising (to see
+    /// whether it repeats, and to gather samples); only the repeat-pass rule of a per-iteration verdict reads them.
+    /// </summary>
+    public IReadOnlyList<Checkpoint> RepeatPassCheckpoints => _run.RepeatCheckpoints;
 
-    /// <summary>Where the sampled profile begins: 0 when it covers the measured iterations, else the first iteration of the attribution pass.</summary>
-    public int ProfiledFromIteration { get; }
+    /// <summary>Where the sampled profile begins: 0 when it covers the measured iterations, else the first iteration of the repeat pass.</summary>
+    public int ProfiledFromIteration => _run.ProfiledFromIteration;
 
     /// <summary>Exact retained growth over the iterations the sampled profile covers, to compare its estimate with.</summary>
     public ByteSize ProfiledGrowth
     {
         get
         {
-            var end = AttributionCheckpoints.Count > 0 ? AttributionCheckpoints[^1] : Checkpoints[^1];
-            var start = Checkpoints.Concat(AttributionCheckpoints).Last(c => c.Iteration <= ProfiledFromIteration);
+            var end = RepeatPassCheckpoints.Count > 0 ? RepeatPassCheckpoints[^1] : Checkpoints[^1];
+            var start = Checkpoints.Concat(RepeatPassCheckpoints).Last(c => c.Iteration <= ProfiledFromIteration);
             return new ByteSize(end.RetainedBytes - start.RetainedBytes);
         }
     }
@@ -64,12 +55,12 @@ public sealed class LeakProfile
     /// own baseline: a leak grows again there, growth from elsewhere in the process does not.
     /// </summary>
     internal (int Iterations, long GrowthBytes)? RepeatPass =>
-        AttributionCheckpoints is [var first, .., var last] && first.Iteration == Iterations
+        RepeatPassCheckpoints is [var first, .., var last] && first.Iteration == Iterations
             ? (last.Iteration - first.Iteration, last.RetainedBytes - first.RetainedBytes)
             : null;
 
-    /// <summary>Iterations run after the measured ones to gather samples for attribution.</summary>
-    public int AttributionIterations => AttributionCheckpoints.Count == 0 ? 0 : AttributionCheckpoints[^1].Iteration - Iterations;
+    /// <summary>Iterations of the repeat pass, run after the measured ones.</summary>
+    public int RepeatPassIterations => RepeatPassCheckpoints.Count == 0 ? 0 : RepeatPassCheckpoints[^1].Iteration - Iterations;
 
     /// <summary>Exact retained growth over the measured iterations.</summary>
     public ByteSize RetainedGrowth => new(Checkpoints[^1].RetainedBytes - Checkpoints[0].RetainedBytes);
@@ -78,25 +69,25 @@ public sealed class LeakProfile
     public GrowthFit Growth { get; }
 
     /// <summary>Exact bytes allocated per measured iteration (traffic, not retention).</summary>
-    public double AllocatedBytesPerIteration { get; }
+    public double AllocatedBytesPerIteration => _run.AllocatedBytesPerIteration;
 
     /// <summary>Which counter measured the traffic.</summary>
-    public string TrafficScope { get; }
+    public string TrafficScope => _run.TrafficScope;
 
     /// <summary>The sampled profiles, or null when none could be taken (see <see cref="SamplingProblem"/>).</summary>
-    public ProfileSet? Profiles { get; }
+    public ProfileSet? Profiles => _run.Profiles;
 
     /// <summary>Why there is no sampled profile; null when there is one.</summary>
-    public string? SamplingProblem { get; }
+    public string? SamplingProblem => _run.SamplingProblem;
 
     /// <summary>Samples wanted behind the growth before its sites are trusted.</summary>
-    public int MinAttributionSamples { get; }
+    public int MinAttributionSamples => _run.MinAttributionSamples;
 
     /// <summary>Wall time of the whole call, measurement and profiling included.</summary>
-    public TimeSpan Elapsed { get; }
+    public TimeSpan Elapsed => _run.Elapsed;
 
     /// <summary>Wall time of the measured iterations alone.</summary>
-    public TimeSpan MeasuredTime { get; }
+    public TimeSpan MeasuredTime => _run.MeasuredTime;
 
     /// <summary>The full text report: verdict, exact growth, top, traces and the sampling note.</summary>
     public string Report() => LeakReport.ToText(this, verdict: null);

@@ -102,7 +102,7 @@ public sealed class AttributionTests
 
         profile.RetainedGrowth.Bytes.Should().BeCloseTo(2_000 * 64, 32 * 1024, "64-byte arrays over the measured iterations only\n{0}", profile.Report());
         profile.ProfiledFromIteration.Should().Be(2_000);
-        profile.AttributionIterations.Should().BeGreaterThan(20_000, "20 samples of ~100 KiB at 64 B an iteration need about 40,000\n{0}", profile.Report());
+        profile.RepeatPassIterations.Should().BeGreaterThan(20_000, "20 samples of ~100 KiB at 64 B an iteration need about 40,000\n{0}", profile.Report());
         profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(8, profile.Report());
         profile.Report().Should().Contain("sampled heap profile of a second pass of");
     }
@@ -114,7 +114,7 @@ public sealed class AttributionTests
         SmallLeak.Sink.Clear();
 
         profile.ProfiledFromIteration.Should().Be(0);
-        profile.AttributionIterations.Should().BeGreaterThan(2_000);
+        profile.RepeatPassIterations.Should().BeGreaterThan(2_000);
         profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(8, profile.Report());
         profile.Report().Should().Contain("more iterations ran for attribution only");
     }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
-using LeakAssert.Assertions;
 using LeakAssert.Measurement;
 using LeakAssert.Profiles;
 using LeakAssert.Reporting;
+using LeakAssert.Verdicts;
 
 namespace LeakAssert.Tests;
 
@@ -67,8 +67,12 @@ public sealed class HtmlReportTests
     public void Without_a_profile_the_page_shows_the_sampling_problem_instead_of_a_flame_graph()
     {
         var checkpoints = Enumerable.Range(0, 5).Select(k => new Checkpoint(k * 1_000, 4_000_000 + k * 1_000L * 1_100)).ToArray();
-        var profile = new LeakProfile(4_000, 400, null, checkpoints, [], 0, 1_200, "this thread, exact", null,
-            "the runtime's diagnostics server is not available (is DOTNET_EnableDiagnostics=0 set?)", 10, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(0.5));
+        var profile = new LeakProfile(new MeasuredRun
+        {
+            Iterations = 4_000, Warmup = 400, Checkpoints = checkpoints, AllocatedBytesPerIteration = 1_200, MinAttributionSamples = 10,
+            SamplingProblem = "the runtime's diagnostics server is not available (is DOTNET_EnableDiagnostics=0 set?)",
+            Elapsed = TimeSpan.FromSeconds(1), MeasuredTime = TimeSpan.FromSeconds(0.5),
+        });
 
         var html = Html(w => HtmlReport.Write(w, profile, Verdict.PerIteration(profile, 64.Bytes().PerIteration())));
 

@@ -1,5 +1,5 @@
-using LeakAssert.Assertions;
 using LeakAssert.Measurement;
+using LeakAssert.Verdicts;
 
 namespace LeakAssert.Tests;
 
@@ -13,8 +13,12 @@ public sealed class RepeatPassTests
     private static readonly long[] Burst = [949_000, 949_100, 949_100, 949_100, 949_100, 949_100, 949_100, 949_100, 949_100, 949_100, 954_200, 1_009_000, 1_013_700, 1_039_000, 1_058_000, 1_061_000, 1_066_000];
 
     private static LeakProfile Profile(long[] measured, params (int Iteration, long Retained)[] repeat) =>
-        new(2_000, 200, null, measured.Select((r, k) => new Checkpoint(k * 125, r)).ToArray(), repeat.Select(c => new Checkpoint(c.Iteration, c.Retained)).ToArray(),
-            0, 360, "this thread, exact", null, "sampling was turned off (SamplingMode.Off)", 20, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(0.1));
+        new(new MeasuredRun
+        {
+            Iterations = 2_000, Warmup = 200, Checkpoints = measured.Select((r, k) => new Checkpoint(k * 125, r)).ToArray(),
+            RepeatCheckpoints = repeat.Select(c => new Checkpoint(c.Iteration, c.Retained)).ToArray(), AllocatedBytesPerIteration = 360,
+            SamplingProblem = "sampling was turned off (SamplingMode.Off)", Elapsed = TimeSpan.FromSeconds(1), MeasuredTime = TimeSpan.FromSeconds(0.1),
+        });
 
     [Fact]
     public void Growth_that_does_not_repeat_passes_and_says_where_it_came_from()
@@ -77,6 +81,6 @@ public sealed class RepeatPassHeapTests
         var profile = Leak.Profile(() => Garbage.Churn(), iterations: 1_000);
 
         profile.RepeatPass.Should().BeNull();
-        profile.AttributionCheckpoints.Should().BeEmpty();
+        profile.RepeatPassCheckpoints.Should().BeEmpty();
     }
 }

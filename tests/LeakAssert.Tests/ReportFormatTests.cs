@@ -28,17 +28,23 @@ public sealed class ReportFormatTests
         var profiles = new ProfileSet(diff, diff, diff, TotalSamples: 40, ForeignSamples: 16);
         long[] wobble = [0, 900, -700, 300, 0, -1_200, 600, 100, -300];
         var checkpoints = Enumerable.Range(0, 9).Select(k => new Checkpoint(k * 250, 4_000_000 + k * 250L * 1_040 + wobble[k])).ToArray();
-        return new LeakProfile(2_000, 200, null, checkpoints, [], 0, 2_100.5, "this thread, exact", profiles, null, 10,
-            TimeSpan.FromMilliseconds(900), TimeSpan.FromMilliseconds(400));
+        return new LeakProfile(new MeasuredRun
+        {
+            Iterations = 2_000, Warmup = 200, Checkpoints = checkpoints, AllocatedBytesPerIteration = 2_100.5, Profiles = profiles, MinAttributionSamples = 10,
+            Elapsed = TimeSpan.FromMilliseconds(900), MeasuredTime = TimeSpan.FromMilliseconds(400),
+        });
     }
 
     private static LeakProfile UnprofiledPlateau()
     {
         long[] retained = [4_000_000, 4_200_000, 4_300_000, 4_300_100, 4_300_050];
         var checkpoints = retained.Select((r, k) => new Checkpoint(k * 1_000, r)).ToArray();
-        return new LeakProfile(4_000, 400, TimeSpan.FromSeconds(2), checkpoints, [], 0, 600, "this thread, exact", null,
-            "the runtime's diagnostics server is not available (is DOTNET_EnableDiagnostics=0 set?)", 10,
-            TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(0.5));
+        return new LeakProfile(new MeasuredRun
+        {
+            Iterations = 4_000, Warmup = 400, TimeBudget = TimeSpan.FromSeconds(2), Checkpoints = checkpoints, AllocatedBytesPerIteration = 600,
+            SamplingProblem = "the runtime's diagnostics server is not available (is DOTNET_EnableDiagnostics=0 set?)", MinAttributionSamples = 10,
+            Elapsed = TimeSpan.FromSeconds(1), MeasuredTime = TimeSpan.FromSeconds(0.5),
+        });
     }
 
     [Fact]

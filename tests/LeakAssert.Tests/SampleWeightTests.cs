@@ -1,4 +1,4 @@
-using LeakAssert.Sampling;
+using LeakAssert.Profiles;
 
 namespace LeakAssert.Tests;
 

@@ -26,8 +26,8 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
             else RunInner(context);
         }
         var result = context.CurrentResult;
-        foreach (var file in leakTest.WrittenFiles)
-            TestContext.AddTestAttachment(file, "LeakAssert " + Kind(file));
+        foreach (var file in leakTest.Written)
+            TestContext.AddTestAttachment(file.Path, "LeakAssert " + file.Kind.Description);
         if (result.ResultState.Status == TestStatus.Failed && result.StackTrace is { } stack)
             result.SetResult(result.ResultState, result.Message, StackFrames.WithoutLibraryFrames(stack));
         return result;
@@ -63,12 +63,4 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
             context.CurrentResult.RecordException(e);
         }
     }
-
-    private static string Kind(string file) => Path.GetFileName(file) switch
-    {
-        var f when f.EndsWith(".report.txt", StringComparison.Ordinal) => "report",
-        var f when f.EndsWith(".report.html", StringComparison.Ordinal) => "HTML report",
-        var f when f.EndsWith(".pb.gz", StringComparison.Ordinal) => "pprof profile",
-        _ => "artifact",
-    };
 }

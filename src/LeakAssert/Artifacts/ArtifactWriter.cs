@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using LeakAssert.Assertions;
 using LeakAssert.Pprof;
 using LeakAssert.Reporting;
+using LeakAssert.Verdicts;
 
 namespace LeakAssert.Artifacts;
 
@@ -22,7 +22,7 @@ internal static class ArtifactWriter
     private const int MaxPathChars = 4000;
 
     /// <summary>The files written, or the one-sentence reason why none could be.</summary>
-    public sealed record Result(IReadOnlyList<string> Files, string? Problem)
+    public sealed record Result(IReadOnlyList<ArtifactFile> Files, string? Problem)
     {
         /// <summary>The lines a failure message ends with.</summary>
         public string Describe()
@@ -32,7 +32,7 @@ internal static class ArtifactWriter
             if (Files.Count > 0)
             {
                 b.Append("\nArtifacts:");
-                foreach (var f in Files) b.Append("\n  ").Append(f);
+                foreach (var f in Files) b.Append("\n  ").Append(f.Path);
             }
             return b.ToString();
         }
@@ -50,24 +50,32 @@ internal static class ArtifactWriter
         {
             return new Result([], e.Message);
         }
-        var prefix = Path.Combine(folder, Sanitize(test.TestName));
-        var files = new List<string>();
+        var name = Sanitize(test.TestName);
+        var files = new List<ArtifactFile>();
+        void Write(ArtifactKind kind, Action<Stream> write)
+        {
+            var path = Path.Combine(folder, kind.FileName(name));
+            using (var stream = new FileStream(path, FileMode.Create, FileAccess.Write)) write(stream);
+            files.Add(new ArtifactFile(path, kind));
+        }
+        void WriteText(ArtifactKind kind, Action<TextWriter> write) =>
+            Write(kind, stream =>
+            {
+                using var writer = new StreamWriter(stream, new UTF8Encoding(false)) { NewLine = "\n" };
+                write(writer);
+            });
         try
         {
             Directory.CreateDirectory(folder);
-            var report = prefix + ".report.txt";
-            File.WriteAllText(report, LeakReport.ToText(profile, verdict), new UTF8Encoding(false));
-            files.Add(report);
-            var html = prefix + ".report.html";
-            using (var writer = new StreamWriter(html, append: false, new UTF8Encoding(false)))
-                HtmlReport.Write(writer, profile, verdict);
-            files.Add(html);
+            WriteText(ArtifactKind.TextReport, w => LeakReport.Write(w, profile, verdict));
+            WriteText(ArtifactKind.HtmlReport, w => HtmlReport.Write(w, profile, verdict));
             if (profile.Profiles is { } set)
             {
-                var (before, after, diff) = PprofFiles.Write(set, folder, Path.GetFileName(prefix));
-                files.AddRange([before, after, diff]);
+                Write(ArtifactKind.BeforeProfile, s => PprofWriter.Write(set.Before, s));
+                Write(ArtifactKind.AfterProfile, s => PprofWriter.Write(set.After, s));
+                Write(ArtifactKind.DiffProfile, s => PprofWriter.Write(set.Diff, s));
             }
-            test.WrittenFiles.AddRange(files);
+            test.Written.AddRange(files);
             return new Result(files, null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -81,12 +89,12 @@ internal static class ArtifactWriter
     public static string FolderFor(LeakTestContext test)
     {
         var name = Sanitize(test.TestName);
-        // The longest file in the folder is "{name}.before.pb.gz"; its name is the segment that must fit.
-        var longest = Encoding.UTF8.GetByteCount(name + ".report.html");
+        // The longest file name in the folder is the segment that must fit.
+        var longest = Encoding.UTF8.GetByteCount(ArtifactKind.Longest.FileName(name));
         if (longest > MaxSegmentBytes)
             throw new PathTooLongException($"the artifact file name for {test.TestName} is {longest} bytes, over the {MaxSegmentBytes} a file system accepts; shorten the test's class or method name, or its data row's arguments.");
         var folder = Path.Combine(Root(), name);
-        var path = Path.Combine(folder, name + ".report.html");
+        var path = Path.Combine(folder, ArtifactKind.Longest.FileName(name));
         if (path.Length > MaxPathChars)
             throw new PathTooLongException($"the artifact path {path} is {path.Length} characters, over {MaxPathChars}; set {RootVariable} to a shorter directory.");
         return folder;

@@ -2,8 +2,8 @@ using FluentAssertions;
 using FluentAssertions.Execution;
 using FluentAssertions.Formatting;
 using FluentAssertions.Primitives;
-using LeakAssert.Artifacts;
 using LeakAssert.Reporting;
+using LeakAssert.Verdicts;
 
 namespace LeakAssert.Assertions;
 
@@ -39,10 +39,8 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
     private AndConstraint<LeakProfileAssertions> Check(Func<LeakProfile, Verdict> decide, string because, object[] becauseArgs)
     {
         var verdict = Subject is null ? null : decide(Subject);
-        // Inside a [LeakTest] a failure leaves its evidence on disk and names the files in the message.
-        var artifacts = verdict is { Passed: false } && LeakTestContext.Current is { } test
-            ? ArtifactWriter.WriteFailure(test, Subject!, verdict).Describe()
-            : "";
+        // The assertion decides; inside a [LeakTest] the adapter's recorder keeps the evidence and names its files.
+        var evidence = verdict is { Passed: false } && FailureRecorder.Current is { } recorder ? recorder.Record(Subject!, verdict) : "";
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(Subject is not null)
@@ -51,7 +49,7 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
             .ForCondition(verdict is { Passed: true })
             .FailWith("Expected {context:profile} to have {0}{reason}, but it {1}.{2}",
                 new RawText(verdict?.Bound ?? ""), new RawText(verdict?.Finding ?? ""),
-                new RawText(Subject is null || verdict is null ? "" : "\n\n" + LeakReport.ToText(Subject, verdict) + artifacts));
+                new RawText(Subject is null || verdict is null ? "" : "\n\n" + LeakReport.ToText(Subject, verdict) + evidence));
         return new AndConstraint<LeakProfileAssertions>(this);
     }
 

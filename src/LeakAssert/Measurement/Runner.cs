@@ -5,9 +5,10 @@ using LeakAssert.Sampling;
 namespace LeakAssert.Measurement;
 
 /// <summary>
-/// Runs a workload and measures it: warmup, a baseline snapshot, N iterations in segments with an exact retained
-/// size after each, more iterations if the sampled profile needs them, then the profiles. Data flows one way:
-/// run, measure and sample, profile; the report and the assertions only read the result.
+/// Runs a workload and measures it in two named steps: the measured pass (warmup, a baseline checkpoint, N
+/// iterations in segments with an exact retained size after each) and the repeat pass (run again when growth is
+/// rising, under the sampling session when there is one), then reads the profiles. Data flows one way: run,
+/// measure and sample, profile; the report and the assertions only read the result.
 /// </summary>
 internal static class Runner
 {
@@ -38,122 +39,137 @@ internal static class Runner
     private static async ValueTask<LeakProfile> MeasureAsync(Workload workload, int? requestedIterations, LeakOptions options)
     {
         var clock = Stopwatch.StartNew();
-        int iterations = 0, warmup = 0;
-        var directory = Directory.CreateTempSubdirectory("leakassert-");
-        var mode = options.Sampling;
-        EventPipeRecorder? recorder = null;
-        string? samplingProblem = mode == SamplingMode.Off ? "sampling was turned off (SamplingMode.Off)" : null;
-        // Sized up front: a list that grows inside the window would add its own bytes to the checkpoints.
-        var checkpoints = new List<Checkpoint>(options.Checkpoints + 1);
-        var attribution = new List<Checkpoint>(AttributionSegments + 1);
-        var traffic = new TrafficMeter(workload.IsAsync);
-        var measuredTime = TimeSpan.Zero;
-        var profiledFrom = 0;
-        DateTimeOffset profileStart = default, profileEnd = default;
-        try
+        using var sampling = new SamplingSession(options.SessionBufferMB);
+        if (options.Sampling == SamplingMode.Off) sampling.Skip("sampling was turned off (SamplingMode.Off)");
+        MeasuredPass measured;
+        RepeatPass repeat;
+        using (ForcedGc.NoBackgroundGc())
         {
-            using (ForcedGc.NoBackgroundGc())
+            try
             {
-                if (mode == SamplingMode.Always) recorder = StartRecorder(directory, options, ref samplingProblem);
-                try
-                {
-                    // 1. Warmup: JIT tiering and one-time caches settle; without a count, it also times the workload.
-                    if (requestedIterations is { } n)
-                    {
-                        iterations = n;
-                        warmup = options.WarmupFor(n);
-                        await workload.Run(0, warmup, "warmup").ConfigureAwait(false);
-                    }
-                    else
-                    {
-                        (iterations, warmup) = await Calibrate(workload, options).ConfigureAwait(false);
-                    }
-
-                    // 2. The measured iterations, an exact retained size after each segment. The verdict uses only these.
-                    checkpoints.Add(Snapshot(0, 0, ForcedGc.SettledRetainedBytes()));
-                    profileStart = DateTimeOffset.UtcNow;
-                    var done = 0;
-                    var segments = Math.Min(options.Checkpoints, iterations);
-                    for (var k = 1; k <= segments; k++)
-                    {
-                        var upTo = (int)((long)iterations * k / segments);
-                        measuredTime += await Timed(traffic, () => workload.Run(done, upTo - done, "measured")).ConfigureAwait(false);
-                        done = upTo;
-                        checkpoints.Add(Snapshot(k, done));
-                    }
-
-                    // 3. Attribution: with SamplingMode.WhenGrowing the session starts only now, and only for growth
-                    // that is still rising, so runs that pass never pay for it (it doubles the cost of an allocation).
-                    var fit = GrowthFit.Of(checkpoints);
-                    // Rising growth is run again (the repeat pass), with the sampling session when there is one: a
-                    // leak repeats, while growth from something else in the process (a test host's background
-                    // work) does not, and the verdict checks that (Verdict.PerIteration).
-                    var repeat = fit.Trend == GrowthTrend.Rising && mode != SamplingMode.Always;
-                    if (mode == SamplingMode.WhenGrowing)
-                    {
-                        if (repeat)
-                        {
-                            recorder = StartRecorder(directory, options, ref samplingProblem);
-                            if (recorder is not null)
-                            {
-                                profiledFrom = iterations;
-                                profileStart = DateTimeOffset.UtcNow;
-                            }
-                        }
-                        else
-                        {
-                            samplingProblem = fit.Trend == GrowthTrend.Plateau
-                                ? "the growth levelled off and a second pass would not repeat it, so no sampled pass ran (SamplingMode.Always profiles the measured iterations themselves)"
-                                : "the exact figures show no growth to attribute, so no sampled pass ran (SamplingMode.Always profiles every run)";
-                        }
-                    }
-                    // The pass's own baseline, after the session started: what starting it retained belongs to
-                    // neither the workload's growth nor its profile.
-                    if (repeat) attribution.Add(Snapshot(checkpoints.Count, iterations));
-
-                    var extra = recorder is not null ? AttributionIterations(fit, iterations, profiledFrom > 0, measuredTime, options)
-                        : repeat ? iterations
-                        : 0;
-                    var extraSegments = Math.Min(AttributionSegments, extra);
-                    for (var k = 1; k <= extraSegments; k++)
-                    {
-                        var upTo = iterations + (int)((long)extra * k / extraSegments);
-                        await workload.Run(done, upTo - done, "attribution").ConfigureAwait(false);
-                        done = upTo;
-                        attribution.Add(Snapshot(checkpoints.Count + attribution.Count + 1, done));
-                    }
-                    profileEnd = DateTimeOffset.UtcNow;
-                }
-                finally
-                {
-                    // Stopped here, inside the no-background-GC window, also when the workload threw.
-                    if (recorder is not null && !recorder.TryStop(out var stopFailure)) samplingProblem = stopFailure;
-                }
+                if (options.Sampling == SamplingMode.Always) sampling.TryStart();
+                measured = await RunMeasuredPass(workload, requestedIterations, options).ConfigureAwait(false);
+                repeat = await RunRepeatPass(workload, measured, options, sampling).ConfigureAwait(false);
             }
-
-            // 4. Profiles from the trace, once the run is over.
-            var profiles = recorder is not null && samplingProblem is null
-                ? ReadProfiles(recorder.TracePath, workload.IsAsync ? workload.Module : null, profileStart, profileEnd, out samplingProblem)
-                : null;
-            return new LeakProfile(iterations, warmup, requestedIterations is null ? options.TimeBudget : null, checkpoints, attribution,
-                profiledFrom, traffic.PerIteration(iterations), traffic.Scope, profiles, samplingProblem, options.MinAttributionSamples,
-                clock.Elapsed, measuredTime);
+            finally
+            {
+                // Stopped here, inside the no-background-GC window, also when the workload threw.
+                sampling.Stop();
+            }
         }
-        finally
+
+        // Profiles from the trace, once the run is over.
+        var trim = new StackTrim(typeof(WorkloadLoop).Namespace + ".", workload.IsAsync ? workload.Module : null);
+        var profiles = sampling.ReadProfiles(trim, repeat.ProfileStart ?? measured.BaselineAt, repeat.ProfileEnd);
+        return new LeakProfile(new MeasuredRun
         {
-            recorder?.Dispose();
-            DeleteQuietly(directory);
-        }
+            Iterations = measured.Iterations,
+            Warmup = measured.Warmup,
+            TimeBudget = requestedIterations is null ? options.TimeBudget : null,
+            Checkpoints = measured.Checkpoints,
+            RepeatCheckpoints = repeat.Checkpoints,
+            ProfiledFromIteration = repeat.ProfileStart is null ? 0 : measured.Iterations,
+            AllocatedBytesPerIteration = measured.AllocatedBytesPerIteration,
+            TrafficScope = measured.TrafficScope,
+            Profiles = profiles,
+            SamplingProblem = sampling.Problem,
+            MinAttributionSamples = options.MinAttributionSamples,
+            Elapsed = clock.Elapsed,
+            MeasuredTime = measured.Time,
+        });
     }
 
-    private const int AttributionSegments = 4;
-
-    private static EventPipeRecorder? StartRecorder(DirectoryInfo directory, LeakOptions options, ref string? problem)
+    /// <summary>The measured pass: its checkpoints are all the verdict reads.</summary>
+    private sealed record MeasuredPass(int Iterations, int Warmup, List<Checkpoint> Checkpoints, DateTimeOffset BaselineAt, TimeSpan Time,
+        double AllocatedBytesPerIteration, string TrafficScope)
     {
-        var recorder = EventPipeRecorder.TryStart(directory.FullName, options.SessionBufferMB, out var failure);
-        if (recorder is null) problem = failure;
-        return recorder;
+        public GrowthFit Growth { get; } = GrowthFit.Of(Checkpoints);
     }
+
+    /// <summary>The repeat pass: its checkpoints, and the span of the sampled profile when it started the session.</summary>
+    private sealed record RepeatPass(List<Checkpoint> Checkpoints, DateTimeOffset? ProfileStart, DateTimeOffset ProfileEnd);
+
+    /// <summary>Warmup (or calibration), a settled baseline, then the iterations in segments, an exact retained size after each.</summary>
+    private static async ValueTask<MeasuredPass> RunMeasuredPass(Workload workload, int? requestedIterations, LeakOptions options)
+    {
+        int iterations, warmup;
+        // JIT tiering and one-time caches settle; without a count, the warmup also times the workload.
+        if (requestedIterations is { } n)
+        {
+            iterations = n;
+            warmup = options.WarmupFor(n);
+            await workload.Run(0, warmup, "warmup").ConfigureAwait(false);
+        }
+        else
+        {
+            (iterations, warmup) = await Calibrate(workload, options).ConfigureAwait(false);
+        }
+
+        // Allocated before the baseline, and sized up front: an object made or grown inside the window would add its
+        // own bytes to the checkpoints.
+        var traffic = new TrafficMeter(workload.IsAsync);
+        var checkpoints = new List<Checkpoint>(options.Checkpoints + 1) { Checkpoint(0, 0, ForcedGc.SettledRetainedBytes()) };
+        var baselineAt = DateTimeOffset.UtcNow;
+        var time = TimeSpan.Zero;
+        var done = 0;
+        var segments = Math.Min(options.Checkpoints, iterations);
+        for (var k = 1; k <= segments; k++)
+        {
+            var upTo = (int)((long)iterations * k / segments);
+            time += await Timed(traffic, () => workload.Run(done, upTo - done, "measured")).ConfigureAwait(false);
+            done = upTo;
+            checkpoints.Add(Checkpoint(k, done));
+        }
+        return new MeasuredPass(iterations, warmup, checkpoints, baselineAt, time, traffic.PerIteration(iterations), traffic.Scope);
+    }
+
+    /// <summary>
+    /// Rising growth is run again: a leak repeats, while growth from something else in the process (a test host's
+    /// background work) does not, and the verdict checks that (Verdict.PerIteration). With SamplingMode.WhenGrowing
+    /// the session starts only now, so runs that pass never pay for it (it doubles the cost of an allocation); with
+    /// Always, the session already covers the measured pass and only the samples still missing are run for.
+    /// </summary>
+    private static async ValueTask<RepeatPass> RunRepeatPass(Workload workload, MeasuredPass measured, LeakOptions options, SamplingSession sampling)
+    {
+        var fit = measured.Growth;
+        var iterations = measured.Iterations;
+        var separate = fit.Trend == GrowthTrend.Rising && options.Sampling != SamplingMode.Always;
+        DateTimeOffset? profileStart = null;
+        if (options.Sampling == SamplingMode.WhenGrowing)
+        {
+            if (separate)
+            {
+                if (sampling.TryStart()) profileStart = DateTimeOffset.UtcNow;
+            }
+            else
+            {
+                sampling.Skip(fit.Trend == GrowthTrend.Plateau
+                    ? "the growth levelled off and a second pass would not repeat it, so no sampled pass ran (SamplingMode.Always profiles the measured iterations themselves)"
+                    : "the exact figures show no growth to attribute, so no sampled pass ran (SamplingMode.Always profiles every run)");
+            }
+        }
+        var checkpoints = new List<Checkpoint>(RepeatSegments + 1);
+        var index = measured.Checkpoints.Count;
+        // The pass's own baseline, after the session started: what starting it retained belongs to neither the
+        // workload's growth nor its profile.
+        if (separate) checkpoints.Add(Checkpoint(index++, iterations));
+
+        var extra = sampling.IsRecording ? RepeatIterations(fit, iterations, profileStart is not null, measured.Time, options)
+            : separate ? iterations
+            : 0;
+        var done = iterations;
+        var segments = Math.Min(RepeatSegments, extra);
+        for (var k = 1; k <= segments; k++)
+        {
+            var upTo = iterations + (int)((long)extra * k / segments);
+            await workload.Run(done, upTo - done, "repeat pass").ConfigureAwait(false);
+            done = upTo;
+            checkpoints.Add(Checkpoint(index++, done));
+        }
+        return new RepeatPass(checkpoints, profileStart, DateTimeOffset.UtcNow);
+    }
+
+    private const int RepeatSegments = 4;
 
     /// <summary>
     /// Warmup that also times the workload: batches of 1, 2, 4, ... until a tenth of the budget has passed (or the
@@ -182,11 +198,12 @@ internal static class Runner
         return (iterations, done);
     }
 
-    private static Checkpoint Snapshot(int index, int iteration) => Snapshot(index, iteration, ForcedGc.RetainedBytes());
+    private static Checkpoint Checkpoint(int index, int iteration) => Checkpoint(index, iteration, ForcedGc.RetainedBytes());
 
-    private static Checkpoint Snapshot(int index, int iteration, long retained)
+    // The event marks the checkpoint in the trace too, right after its forced GC, when a session records.
+    private static Checkpoint Checkpoint(int index, int iteration, long retained)
     {
-        CheckpointEvents.Log.Snapshot(index);
+        CheckpointEvents.Log.Checkpoint(index);
         return new Checkpoint(iteration, retained);
     }
 
@@ -205,7 +222,7 @@ internal static class Runner
     /// within the attribution budget; when the session already covered the measured iterations, only what is still
     /// missing is run, within the budget. At most 64 times the measured run.
     /// </summary>
-    private static int AttributionIterations(GrowthFit fit, int iterations, bool separatePass, TimeSpan measuredTime, LeakOptions options)
+    private static int RepeatIterations(GrowthFit fit, int iterations, bool separatePass, TimeSpan measuredTime, LeakOptions options)
     {
         if (fit.Trend != GrowthTrend.Rising || fit.SlopeBytesPerIteration <= 0) return 0;
         var wantedBytes = options.MinAttributionSamples * SampleWeight.BytesPerSample * 1.25; // a margin for sampling luck
@@ -216,26 +233,6 @@ internal static class Runner
         var affordable = perIteration <= 0 ? wanted : (long)(options.AttributionBudget.TotalSeconds / perIteration);
         var extra = Math.Max(free, Math.Min(wanted, free + affordable));
         return (int)Math.Clamp(extra, separatePass ? 1 : 0, Math.Min(64L * iterations, int.MaxValue - iterations));
-    }
-
-    private static ProfileSet? ReadProfiles(string tracePath, string? asyncModule, DateTimeOffset baselineAt, DateTimeOffset endAt, out string? problem)
-    {
-        var result = TraceReader.Read(tracePath, asyncModule);
-        problem = result.Problem;
-        if (problem is not null) return null;
-        return new ProfileSet(
-            ProfileBuilder.Before(result.Allocations, baselineAt),
-            ProfileBuilder.After(result.Allocations, endAt),
-            ProfileBuilder.Diff(result.Allocations, endAt),
-            result.TotalSamples,
-            result.ForeignSamples);
-    }
-
-    private static void DeleteQuietly(DirectoryInfo directory)
-    {
-        try { directory.Delete(recursive: true); }
-        catch (IOException) { /* a temp folder left behind must not fail the test; the OS cleans /tmp */ }
-        catch (UnauthorizedAccessException) { /* likewise */ }
     }
 
     /// <summary>Exact allocation traffic of the measured iterations: this thread's counter for sync workloads, the process's for async.</summary>

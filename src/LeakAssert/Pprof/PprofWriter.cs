@@ -31,12 +31,7 @@ internal static class PprofWriter
 
     /// <summary>pprof's heap sample types, first in every sample's values in the order Go's heap profiles have them.</summary>
     internal static readonly (string Type, string Unit, SampleValue Value)[] SampleTypes =
-    [
-        ("alloc_objects", "count", SampleValue.AllocObjects),
-        ("alloc_space", "bytes", SampleValue.AllocSpace),
-        ("inuse_objects", "count", SampleValue.InuseObjects),
-        ("inuse_space", "bytes", SampleValue.InuseSpace),
-    ];
+        [.. SampleValues.PprofOrder.Select(v => (v.Name(), v.Unit(), v))];
 
     /// <summary>LeakAssert's own values, after pprof's four: the samples behind them and the inuse_space variance.</summary>
     internal static readonly (string Type, string Unit) AllocSamples = ("alloc_samples", "count");
@@ -67,7 +62,7 @@ internal static class PprofWriter
         var message = new Proto.Profile();
         foreach (var (type, unit) in SampleTypes.Select(t => (t.Type, t.Unit)).Append(AllocSamples).Append(InuseSamples).Append(InuseVariance))
             message.SampleType.Add(new Proto.ValueType { Type = strings[type], Unit = strings[unit] });
-        message.DefaultSampleType = strings["inuse_space"];
+        message.DefaultSampleType = strings[SampleValue.InuseSpace.Name()];
         message.PeriodType = new Proto.ValueType { Type = strings["space"], Unit = strings["bytes"] };
         message.Period = HeapProfile.SamplingPeriodBytes;
         message.TimeNanos = (profile.CapturedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;

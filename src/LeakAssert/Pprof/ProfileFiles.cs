@@ -9,6 +9,9 @@ namespace LeakAssert.Pprof;
 /// </summary>
 public static class PprofFiles
 {
+    // The suffixes of the three files; the artifact writer names its files with these too.
+    internal const string BeforeSuffix = ".before.pb.gz", AfterSuffix = ".after.pb.gz", DiffSuffix = ".diff.pb.gz";
+
     /// <summary>
     /// Writes the before, after and diff profiles into <paramref name="directory"/> (created if missing) as
     /// <c>{baseName}.before.pb.gz</c>, <c>{baseName}.after.pb.gz</c> and <c>{baseName}.diff.pb.gz</c>, replacing
@@ -29,9 +32,9 @@ public static class PprofFiles
 
         var root = Directory.CreateDirectory(directory).FullName;
         var paths = (
-            Before: Path.Combine(root, baseName + ".before.pb.gz"),
-            After: Path.Combine(root, baseName + ".after.pb.gz"),
-            Diff: Path.Combine(root, baseName + ".diff.pb.gz"));
+            Before: Path.Combine(root, baseName + BeforeSuffix),
+            After: Path.Combine(root, baseName + AfterSuffix),
+            Diff: Path.Combine(root, baseName + DiffSuffix));
         File.WriteAllBytes(paths.Before, PprofWriter.ToBytes(profiles.Before));
         File.WriteAllBytes(paths.After, PprofWriter.ToBytes(profiles.After));
         File.WriteAllBytes(paths.Diff, PprofWriter.ToBytes(profiles.Diff));

@@ -24,7 +24,7 @@ public sealed class HeapProfile
     public DateTimeOffset CapturedAt { get; }
 
     /// <summary>Mean bytes between two samples; a constant of the .NET 10 runtime.</summary>
-    public static long SamplingPeriodBytes => (long)Sampling.SampleWeight.BytesPerSample;
+    public static long SamplingPeriodBytes => (long)SampleWeight.BytesPerSample;
 
     /// <summary>Sum of one value over all rows.</summary>
     public long Total(SampleValue value) => Samples.Sum(s => s[value]);
@@ -34,19 +34,6 @@ public sealed class HeapProfile
 
     /// <summary>The 95% half-width of the inuse_space total: 1.96 standard errors.</summary>
     public double InuseBytesMargin95 => 1.96 * Math.Sqrt(Samples.Sum(s => s.InuseBytesVariance));
-}
-
-/// <summary>pprof's four sample types. inuse_space is the default view of a heap profile.</summary>
-public enum SampleValue
-{
-    /// <summary>Objects allocated (churn).</summary>
-    AllocObjects,
-    /// <summary>Bytes allocated (churn).</summary>
-    AllocSpace,
-    /// <summary>Objects still alive (leaks).</summary>
-    InuseObjects,
-    /// <summary>Bytes still alive (leaks).</summary>
-    InuseSpace,
 }
 
 /// <summary>

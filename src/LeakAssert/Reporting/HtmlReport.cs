@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using LeakAssert.Assertions;
 using LeakAssert.Measurement;
 using LeakAssert.Profiles;
+using LeakAssert.Verdicts;
+using static LeakAssert.Text.Numbers;
 
 namespace LeakAssert.Reporting;
 
@@ -28,7 +29,7 @@ internal static class HtmlReport
         if (verdict is not null)
             Line(w, $"<p class=\"verdict {(verdict.Passed ? "pass" : "fail")}\" id=\"verdict\">{E(LeakReport.VerdictSentence(verdict))}</p>");
         Line(w, "<ul class=\"summary\">");
-        foreach (var sentence in Lines(t => LeakReport.WriteSummary(t, profile))) Line(w, $"<li>{E(sentence)}</li>");
+        foreach (var sentence in LeakReport.Summary(profile)) Line(w, $"<li>{E(sentence)}</li>");
         Line(w, "</ul>");
 
         Line(w, "<h2>Exact retained growth</h2>");
@@ -39,7 +40,7 @@ internal static class HtmlReport
         if (profile.Profiles is { } set)
         {
             Line(w, "<h2>Flame graph of the retained diff (inuse_space)</h2>");
-            foreach (var sentence in Lines(t => LeakReport.WriteProfileSource(t, profile, set))) Line(w, $"<p class=\"note\">{E(sentence)}</p>");
+            foreach (var sentence in LeakReport.ProfileSource(profile, set)) Line(w, $"<p class=\"note\">{E(sentence)}</p>");
             flame = FlameGraph(w, set.Diff, SampleValue.InuseSpace);
             TopTable(w, set.Diff, SampleValue.InuseSpace);
         }
@@ -65,8 +66,8 @@ internal static class HtmlReport
         Open(w, title);
         Line(w, $"<h1>{E(title)}</h1>");
         var positive = profile.Samples.Sum(s => Math.Max(0, s[value]));
-        Line(w, $"<p class=\"note\">{E(Inv($"The {profile.Name} profile, {Name(value)}: {Format(value, positive)} in the positive values from {profile.SampleCount(value)} samples; captured {profile.CapturedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC."))}</p>");
-        Line(w, $"<h2>Flame graph ({Name(value)})</h2>");
+        Line(w, $"<p class=\"note\">{E(Inv($"The {profile.Name} profile, {value.Name()}: {Format(value, positive)} in the positive values from {profile.SampleCount(value)} samples; captured {profile.CapturedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC."))}</p>");
+        Line(w, $"<h2>Flame graph ({value.Name()})</h2>");
         var flame = FlameGraph(w, profile, value);
         TopTable(w, profile, value);
         Close(w, flame);
@@ -107,7 +108,7 @@ internal static class HtmlReport
         const double Width = 1000, Height = 340, Left = 78, Right = 24, Top = 40, Bottom = 46;
         var baseline = p.Checkpoints[0].RetainedBytes;
         var measured = p.Checkpoints.Select(c => (X: (double)c.Iteration, Y: (double)(c.RetainedBytes - baseline), c)).ToList();
-        var attribution = p.AttributionCheckpoints.Select(c => (X: (double)c.Iteration, Y: (double)(c.RetainedBytes - baseline), c)).ToList();
+        var attribution = p.RepeatPassCheckpoints.Select(c => (X: (double)c.Iteration, Y: (double)(c.RetainedBytes - baseline), c)).ToList();
         var all = measured.Concat(attribution).ToList();
         var xMax = Math.Max(1, all.Max(q => q.X));
         var xStep = NiceStep(xMax / 6);
@@ -137,7 +138,7 @@ internal static class HtmlReport
         for (var x = 0.0; x <= xMax + xStep / 2; x += xStep)
         {
             Line(w, Inv($"<line class=\"grid\" x1=\"{Px(x):F1}\" x2=\"{Px(x):F1}\" y1=\"{Top}\" y2=\"{Height - Bottom}\"/>"));
-            Line(w, Inv($"<text class=\"tick\" x=\"{Px(x):F1}\" y=\"{Height - Bottom + 18}\" text-anchor=\"middle\">{Verdict.Count((long)x)}</text>"));
+            Line(w, Inv($"<text class=\"tick\" x=\"{Px(x):F1}\" y=\"{Height - Bottom + 18}\" text-anchor=\"middle\">{Count((long)x)}</text>"));
         }
         Line(w, Inv($"<line class=\"axis\" x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Py(0):F1}\" y2=\"{Py(0):F1}\"/>"));
         Line(w, Inv($"<text class=\"axis-label\" x=\"{(Left + Width - Right) / 2:F1}\" y=\"{Height - 6}\" text-anchor=\"middle\">iteration</text>"));
@@ -149,7 +150,7 @@ internal static class HtmlReport
             var slope = p.Growth.SlopeBytesPerIteration;
             var intercept = measured.Average(q => q.Y) - slope * measured.Average(q => q.X);
             var x1 = measured[^1].X;
-            Line(w, Inv($"<line class=\"fit\" x1=\"{Px(0):F1}\" y1=\"{Py(Math.Clamp(intercept, yLo, yHi)):F1}\" x2=\"{Px(x1):F1}\" y2=\"{Py(Math.Clamp(intercept + slope * x1, yLo, yHi)):F1}\"><title>{E(Inv($"least squares: {ByteSize.Format(slope)} per iteration"))}</title></line>"));
+            Line(w, Inv($"<line class=\"fit\" x1=\"{Px(0):F1}\" y1=\"{Py(Math.Clamp(intercept, yLo, yHi)):F1}\" x2=\"{Px(x1):F1}\" y2=\"{Py(Math.Clamp(intercept + slope * x1, yLo, yHi)):F1}\"><title>{E(Inv($"least squares: {Bytes(slope)} per iteration"))}</title></line>"));
         }
         Series(w, measured, "measured", Px, Py, baseline);
         Series(w, attribution, "attribution", Px, Py, baseline);
@@ -164,7 +165,7 @@ internal static class HtmlReport
             next += 150;
         }
         if (measured.Count >= 3)
-            Line(w, Inv($"<line class=\"fit\" x1=\"{next}\" x2=\"{next + 22}\" y1=\"0\" y2=\"0\"/><text x=\"{next + 30}\" y=\"4\">{E(Inv($"fit: {ByteSize.Format(p.Growth.SlopeBytesPerIteration)} per iteration"))}</text>"));
+            Line(w, Inv($"<line class=\"fit\" x1=\"{next}\" x2=\"{next + 22}\" y1=\"0\" y2=\"0\"/><text x=\"{next + 30}\" y=\"4\">{E(Inv($"fit: {Bytes(p.Growth.SlopeBytesPerIteration)} per iteration"))}</text>"));
         Line(w, "</g>");
         Line(w, "</svg></div>");
     }
@@ -175,7 +176,7 @@ internal static class HtmlReport
         Line(w, Inv($"<polyline class=\"{css}\" points=\"{string.Join(' ', points.Select(q => Inv($"{px(q.X):F1},{py(q.Y):F1}")))}\"/>"));
         foreach (var (x, y, c) in points)
         {
-            var tip = Inv($"iteration {Verdict.Count(c.Iteration)}: retained {ByteSize.Format(c.RetainedBytes)}, growth {ByteSize.Format(c.RetainedBytes - baseline)}{(css == "attribution" ? " (repeat pass)" : "")}");
+            var tip = Inv($"iteration {Count(c.Iteration)}: retained {Bytes(c.RetainedBytes)}, growth {Bytes(c.RetainedBytes - baseline)}{(css == "attribution" ? " (repeat pass)" : "")}");
             Line(w, Inv($"<circle class=\"{css}\" cx=\"{px(x):F1}\" cy=\"{py(y):F1}\" r=\"3.5\"><title>{E(tip)}</title></circle>"));
         }
     }
@@ -187,12 +188,12 @@ internal static class HtmlReport
         var tree = FlameTree(profile, value);
         if (tree is null)
         {
-            Line(w, $"<p class=\"problem\">{E(Inv($"Nothing to draw: no stack has a positive {Name(value)}."))}</p>");
+            Line(w, $"<p class=\"problem\">{E(Inv($"Nothing to draw: no stack has a positive {value.Name()}."))}</p>");
             return null;
         }
         Line(w, "<div class=\"info\" id=\"flame-info\">Hover over a frame for its value; click to zoom into it, click a dimmed frame above to zoom out.</div>");
         Line(w, "<div class=\"flame\" id=\"flame\"></div>");
-        var note = Inv($"Callers above callees, from the workload down to the allocating frame and, last, the type it allocated (grey); width is the {Name(value)}. Orange frames have source lines (a PDB), blue ones are runtime or library code.");
+        var note = Inv($"Callers above callees, from the workload down to the allocating frame and, last, the type it allocated (grey); width is the {value.Name()}. Orange frames have source lines (a PDB), blue ones are runtime or library code.");
         if (negative < 0) note += Inv($" Shrinkage of {Format(value, -negative)} (memory freed since the baseline) is left out of the widths.");
         Line(w, $"<p class=\"note\">{E(note)}</p>");
         return tree;
@@ -235,7 +236,7 @@ internal static class HtmlReport
                 json.WriteString("n", n.Name);
                 json.WriteNumber("v", n.Value);
                 json.WriteString("s", Format(value, n.Value));
-                json.WriteString("p", Top.Percent(n.Value, root.Value).Trim());
+                json.WriteString("p", Percent(n.Value, root.Value).Trim());
                 json.WriteNumber("k", n.Kind);
                 json.WriteStartArray("c");
                 // Frames under a thousandth of a percent would be below a pixel wide: left out to keep big profiles small.
@@ -266,30 +267,22 @@ internal static class HtmlReport
         var top = Top.Of(profile, value, TopRows);
         if (top.Rows.Count == 0) return;
         var shown = top.Rows.Sum(r => r.Flat);
-        Line(w, $"<h2>top ({Name(value)})</h2>");
+        Line(w, $"<h2>top ({value.Name()})</h2>");
         var dropped = top.Dropped > 0 ? Inv($"; top {top.Rows.Count} of {top.Rows.Count + top.Dropped} functions") : "";
-        Line(w, $"<p class=\"note\">{E(Inv($"Showing nodes accounting for {Format(value, shown)}, {Top.Percent(shown, top.Total).Trim()} of {Format(value, top.Total)} total{dropped}."))}</p>");
+        Line(w, $"<p class=\"note\">{E(Inv($"Showing nodes accounting for {Format(value, shown)}, {Percent(shown, top.Total).Trim()} of {Format(value, top.Total)} total{dropped}."))}</p>");
         Line(w, "<table class=\"top\" id=\"top\"><thead><tr><th>flat</th><th>flat%</th><th>sum%</th><th>cum</th><th>cum%</th><th>samples</th><th class=\"fn\">function</th></tr></thead><tbody>");
         long sum = 0;
         foreach (var r in top.Rows)
         {
             sum += r.Flat;
             var share = top.Total == 0 ? 0 : Math.Abs((double)r.Flat / top.Total);
-            Line(w, Inv($"<tr><td style=\"background:linear-gradient(to right, {(r.Flat < 0 ? "#c8e1ff" : "#ffd8b5")} {share * 100:F1}%, transparent {share * 100:F1}%)\">{E(Format(value, r.Flat))}</td><td>{Top.Percent(r.Flat, top.Total).Trim()}</td><td>{Top.Percent(sum, top.Total).Trim()}</td><td>{E(Format(value, r.Cum))}</td><td>{Top.Percent(r.Cum, top.Total).Trim()}</td><td>{r.Samples}</td><td class=\"fn\">{E(r.Function)}</td></tr>"));
+            Line(w, Inv($"<tr><td style=\"background:linear-gradient(to right, {(r.Flat < 0 ? "#c8e1ff" : "#ffd8b5")} {share * 100:F1}%, transparent {share * 100:F1}%)\">{E(Format(value, r.Flat))}</td><td>{Percent(r.Flat, top.Total).Trim()}</td><td>{Percent(sum, top.Total).Trim()}</td><td>{E(Format(value, r.Cum))}</td><td>{Percent(r.Cum, top.Total).Trim()}</td><td>{r.Samples}</td><td class=\"fn\">{E(r.Function)}</td></tr>"));
         }
         Line(w, "</tbody></table>");
     }
 
-    private static string Name(SampleValue value) => value switch
-    {
-        SampleValue.AllocObjects => "alloc_objects",
-        SampleValue.AllocSpace => "alloc_space",
-        SampleValue.InuseObjects => "inuse_objects",
-        _ => "inuse_space",
-    };
-
-    private static string Format(SampleValue value, long v) =>
-        value is SampleValue.AllocSpace or SampleValue.InuseSpace ? ByteSize.Format(v) : Verdict.Count(v);
+    // Sizes as pprof prints them; counts with thousands separators, as the page's prose has them.
+    private static string Format(SampleValue value, long v) => value.IsBytes() ? Bytes(v) : Count(v);
 
     // 1, 2 or 5 times a power of ten: steps a reader adds up at a glance.
     private static double NiceStep(double raw)
@@ -300,25 +293,6 @@ internal static class HtmlReport
         return (n <= 1 ? 1 : n <= 2 ? 2 : n <= 5 ? 5 : 10) * magnitude;
     }
 
-    // The binary unit the axis counts in, as ByteSize prints sizes.
-    private static (double Unit, string Name) ByteUnit(double max)
-    {
-        string[] names = ["B", "kB", "MB", "GB", "TB"];
-        var k = 0;
-        while (k < names.Length - 1 && max >= Math.Pow(1024, k + 1)) k++;
-        return (Math.Pow(1024, k), names[k]);
-    }
-
-    private static string ByteTick(double bytes, double unit, string name) =>
-        Math.Abs(bytes) < unit / 1e6 ? "0" : (bytes / unit).ToString("0.##", CultureInfo.InvariantCulture) + name;
-
-    private static IEnumerable<string> Lines(Action<TextWriter> write)
-    {
-        using var t = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
-        write(t);
-        return t.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
-    }
-
     private static void Line(TextWriter w, string text)
     {
         w.Write(text);
@@ -327,105 +301,15 @@ internal static class HtmlReport
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
 
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    // The page's CSS and script live as files beside this one, embedded in the assembly and inlined into each page.
+    private static readonly string Css = Resource("report.css");
+    private static readonly string Script = Resource("flame.js");
 
-    private const string Css = """
-        :root { --fg: #1f2328; --muted: #59636e; --line: #d1d9e0; --panel: #f6f8fa; }
-        * { box-sizing: border-box; }
-        body { margin: 0; color: var(--fg); background: #fff; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif; }
-        main { max-width: 1180px; margin: 0 auto; padding: 20px 28px 40px; }
-        h1 { font-size: 22px; margin: 0 0 12px; }
-        h2 { font-size: 16px; margin: 26px 0 6px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-        .verdict { margin: 0 0 10px; padding: 10px 14px; border-radius: 6px; font-weight: 600; }
-        .verdict.fail { background: #ffebe9; border: 1px solid #ff8182; color: #82071e; }
-        .verdict.pass { background: #dafbe1; border: 1px solid #4ac26b; color: #116329; }
-        .summary { margin: 0; padding-left: 20px; }
-        .note { margin: 2px 0 8px; color: var(--muted); }
-        .problem { padding: 10px 14px; background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; }
-        .chart svg { display: block; width: 100%; height: auto; font: 12px system-ui, "DejaVu Sans", Arial, sans-serif; }
-        .chart .grid { stroke: #eaeef2; }
-        .chart .axis { stroke: #8c959f; }
-        .chart .tick { fill: var(--muted); }
-        .chart .axis-label { fill: var(--fg); font-weight: 600; }
-        .chart .band { fill: #fff4e5; }
-        .chart .band-label { fill: #9a6700; }
-        .chart polyline, .chart line.measured, .chart line.attribution { fill: none; stroke-width: 2.5; }
-        .chart .measured { stroke: #cf222e; }
-        .chart circle.measured { fill: #cf222e; }
-        .chart .attribution { stroke: #bc4c00; stroke-dasharray: 6 4; }
-        .chart circle.attribution { fill: #fff; stroke-width: 2; stroke-dasharray: none; }
-        .chart .fit { stroke: #57606a; stroke-width: 1.5; stroke-dasharray: 2 4; }
-        .chart .legend text { fill: var(--fg); }
-        .info { margin: 4px 0 4px; padding: 4px 8px; min-height: 28px; background: var(--panel); border: 1px solid var(--line); border-radius: 4px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font: 12px/18px ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-        .flame { position: relative; width: 100%; overflow: hidden; font: 12px/19px ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-        .frame { position: absolute; height: 19px; padding: 0 4px; overflow: hidden; white-space: nowrap; text-overflow: ellipsis; border: 1px solid #fff; border-width: 0 1px 1px 0; border-radius: 2px; cursor: pointer; color: #1f2328; }
-        .frame:hover { outline: 1px solid #1f2328; outline-offset: -1px; }
-        .frame.k0 { background: #d1d9e0; font-weight: 600; }
-        .frame.k3 { font-style: italic; color: #424a53; }
-        .frame.ancestor { opacity: 0.5; }
-        table.top { width: 100%; border-collapse: collapse; font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-        table.top th, table.top td { padding: 3px 8px; text-align: right; white-space: nowrap; border-bottom: 1px solid var(--line); }
-        table.top th { background: var(--panel); }
-        table.top td:first-child { min-width: 110px; }
-        table.top tbody tr:hover { background: var(--panel); }
-        table.top .fn { text-align: left; white-space: normal; word-break: break-all; }
-        details { margin-top: 26px; }
-        summary { cursor: pointer; font-weight: 600; }
-        pre { padding: 12px; overflow-x: auto; background: var(--panel); border: 1px solid var(--line); border-radius: 4px; font: 12px/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-        """;
-
-    // Lays the tree out as positioned divs (root on top, as pprof's flame graph), widths in percent so the page can
-    // be resized; a click re-roots the view at a frame, its callers drawn dimmed above to zoom back out.
-    private const string Script = """
-        (() => {
-          'use strict';
-          const root = JSON.parse(document.getElementById('flame-data').textContent);
-          const box = document.getElementById('flame');
-          const info = document.getElementById('flame-info');
-          const hint = info.textContent;
-          const row = 20;
-          const parents = new Map();
-          (function index(n) { for (const c of n.c) { parents.set(c, n); index(c); } })(root);
-          const hash = s => { let h = 0; for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0; return Math.abs(h); };
-          const color = n => n.k === 1 ? 'hsl(' + (18 + hash(n.n) % 24) + ', 90%, ' + (62 + hash(n.n) % 10) + '%)'
-            : n.k === 2 ? 'hsl(' + (198 + hash(n.n) % 18) + ', 60%, ' + (76 + hash(n.n) % 8) + '%)'
-            : n.k === 3 ? 'hsl(' + (hash(n.n) % 360) + ', 8%, ' + (84 + hash(n.n) % 6) + '%)' : '';
-          const kind = n => n.k === 3 ? 'type ' : '';
-          const describe = n => kind(n) + n.n + '  ' + n.s + ' (' + n.p + ' of all)';
-          function frame(n, depth, left, width, ancestor) {
-            const d = document.createElement('div');
-            d.className = 'frame k' + n.k + (ancestor ? ' ancestor' : '');
-            d.style.left = (left * 100) + '%';
-            d.style.width = (width * 100) + '%';
-            d.style.top = (depth * row) + 'px';
-            if (n.k) d.style.background = color(n);
-            d.dataset.function = n.n;
-            d.title = kind(n) + n.n + '\n' + n.s + ' (' + n.p + ' of all)';
-            d.textContent = n.n;
-            d.addEventListener('mouseenter', () => { info.textContent = describe(n); });
-            d.addEventListener('mouseleave', () => { info.textContent = hint; });
-            d.addEventListener('click', () => render(n));
-            box.appendChild(d);
-          }
-          function render(focus) {
-            box.replaceChildren();
-            const chain = [];
-            for (let n = focus; n; n = parents.get(n)) chain.unshift(n);
-            chain.forEach((n, i) => { if (n !== focus) frame(n, i, 0, 1, true); });
-            let deepest = 0;
-            (function lay(n, depth, left, width) {
-              deepest = Math.max(deepest, depth);
-              frame(n, depth, left, width, false);
-              let x = left;
-              for (const c of n.c) {
-                const w = width * c.v / n.v;
-                if (w >= 0.0005) lay(c, depth + 1, x, w);
-                x += w;
-              }
-            })(focus, chain.length - 1, 0, 1);
-            box.style.height = ((deepest + 1) * row) + 'px';
-          }
-          render(root);
-        })();
-        """;
+    private static string Resource(string name)
+    {
+        using var stream = typeof(HtmlReport).Assembly.GetManifestResourceStream("LeakAssert.Reporting.Html." + name)
+            ?? throw new InvalidOperationException($"The LeakAssert assembly lacks its embedded resource {name}; it was built without Reporting/Html.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().TrimEnd('\n');
+    }
 }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using LeakAssert.Assertions;
 using LeakAssert.Measurement;
 using LeakAssert.Profiles;
+using LeakAssert.Verdicts;
+using static LeakAssert.Text.Numbers;
 
 namespace LeakAssert.Reporting;
 
@@ -39,23 +40,26 @@ internal static class LeakReport
     private static void WriteVerdict(TextWriter w, LeakProfile p, Verdict? v)
     {
         if (v is not null) w.WriteLine(VerdictSentence(v));
-        WriteSummary(w, p);
+        foreach (var sentence in Summary(p)) w.WriteLine(sentence);
     }
 
-    /// <summary>The exact figures in four lines: retained growth, growth per iteration, trend and traffic.</summary>
-    internal static void WriteSummary(TextWriter w, LeakProfile p)
+    /// <summary>The exact figures in four sentences: retained growth, growth per iteration, trend and traffic.</summary>
+    internal static IReadOnlyList<string> Summary(LeakProfile p)
     {
         var g = p.Growth;
         var chosen = p.TimeBudget is { } budget ? Inv($"; the count fills a {budget.TotalSeconds:0.###} s budget timed in the warmup") : "";
-        w.WriteLine(Inv($"Retained {p.RetainedGrowth} over {Verdict.Count(p.Iterations)} iterations (after {Verdict.Count(p.Warmup)} warmup{chosen})."));
-        w.WriteLine(Inv($"Growth per iteration: {ByteSize.Format(g.SlopeBytesPerIteration)} (99% lower bound {ByteSize.Format(g.SlopeLowerBound99)}; least squares over {p.Checkpoints.Count} checkpoints, R² {g.RSquared:F2}); second half {ByteSize.Format(g.TailSlopeBytesPerIteration)} (99% lower bound {ByteSize.Format(g.TailSlopeLowerBound99)})."));
-        w.WriteLine(g.Trend switch
-        {
-            GrowthTrend.Rising => "Trend: still rising at the end, as a leak does.",
-            GrowthTrend.Plateau => "Trend: grew, then levelled off in the second half, as a cache that fills does.",
-            _ => Inv($"Trend: flat: no steady growth beyond the {ByteSize.Format(GrowthFit.NoiseFloorBytes)} noise floor of a forced-GC measurement, with 99% confidence."),
-        });
-        w.WriteLine(Inv($"Traffic: {ByteSize.Format(p.AllocatedBytesPerIteration)} allocated per iteration ({p.TrafficScope})."));
+        return
+        [
+            Inv($"Retained {p.RetainedGrowth} over {Count(p.Iterations)} iterations (after {Count(p.Warmup)} warmup{chosen})."),
+            Inv($"Growth per iteration: {Bytes(g.SlopeBytesPerIteration)} (99% lower bound {Bytes(g.SlopeLowerBound99)}; least squares over {p.Checkpoints.Count} checkpoints, R² {g.RSquared:F2}); second half {Bytes(g.TailSlopeBytesPerIteration)} (99% lower bound {Bytes(g.TailSlopeLowerBound99)})."),
+            g.Trend switch
+            {
+                GrowthTrend.Rising => "Trend: still rising at the end, as a leak does.",
+                GrowthTrend.Plateau => "Trend: grew, then levelled off in the second half, as a cache that fills does.",
+                _ => Inv($"Trend: flat: no steady growth beyond the {Bytes(GrowthFit.NoiseFloorBytes)} noise floor of a forced-GC measurement, with 99% confidence."),
+            },
+            Inv($"Traffic: {Bytes(p.AllocatedBytesPerIteration)} allocated per iteration ({p.TrafficScope})."),
+        ];
     }
 
     private static void WriteCheckpoints(TextWriter w, LeakProfile p)
@@ -64,9 +68,9 @@ internal static class LeakReport
         w.WriteLine("   iteration     retained       growth");
         var baseline = p.Checkpoints[0].RetainedBytes;
         foreach (var c in p.Checkpoints)
-            w.WriteLine(Inv($"{Verdict.Count(c.Iteration),12} {ByteSize.Format(c.RetainedBytes),12} {ByteSize.Format(c.RetainedBytes - baseline),12}"));
-        foreach (var c in p.AttributionCheckpoints)
-            w.WriteLine(Inv($"{Verdict.Count(c.Iteration),12} {ByteSize.Format(c.RetainedBytes),12} {ByteSize.Format(c.RetainedBytes - baseline),12}  (repeat pass)"));
+            w.WriteLine(Inv($"{Count(c.Iteration),12} {Bytes(c.RetainedBytes),12} {Bytes(c.RetainedBytes - baseline),12}"));
+        foreach (var c in p.RepeatPassCheckpoints)
+            w.WriteLine(Inv($"{Count(c.Iteration),12} {Bytes(c.RetainedBytes),12} {Bytes(c.RetainedBytes - baseline),12}  (repeat pass)"));
     }
 
     private static void WriteProfile(TextWriter w, LeakProfile p)
@@ -76,7 +80,7 @@ internal static class LeakReport
             w.WriteLine(NoProfileSentence(p));
             return;
         }
-        WriteProfileSource(w, p, set);
+        foreach (var sentence in ProfileSource(p, set)) w.WriteLine(sentence);
         var diff = set.Diff;
         w.WriteLine();
         if (diff.Samples.Any(s => s.InuseSpace != 0))
@@ -92,26 +96,30 @@ internal static class LeakReport
             w.WriteLine("No sampled object allocated by the workload survived: nothing to attribute.");
         }
         w.WriteLine();
-        w.WriteLine(Inv($"Allocation churn in the diff (alloc_space): {ByteSize.Format(diff.Total(SampleValue.AllocSpace))} from {diff.SampleCount(SampleValue.AllocSpace)} samples."));
-        w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {ByteSize.Format(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {set.TotalSamples} samples in the trace; {set.ForeignSamples} from other threads or the test host were left out."));
+        w.WriteLine(Inv($"Allocation churn in the diff (alloc_space): {Bytes(diff.Total(SampleValue.AllocSpace))} from {diff.SampleCount(SampleValue.AllocSpace)} samples."));
+        w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {Bytes(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {set.TotalSamples} samples in the trace; {set.ForeignSamples} from other threads or the test host were left out."));
     }
 
     /// <summary>Which iterations the sampled profile covers, its estimate beside the exact growth, and any warning on too few samples.</summary>
-    internal static void WriteProfileSource(TextWriter w, LeakProfile p, ProfileSet set)
+    internal static IReadOnlyList<string> ProfileSource(LeakProfile p, ProfileSet set)
     {
         var diff = set.Diff;
         var samples = diff.SampleCount(SampleValue.InuseSpace);
         var span = p.ProfiledFromIteration > 0
-            ? Inv($"a second pass of {Verdict.Count(p.AttributionIterations)} iterations after the measured ones, run because the growth was rising")
-            : p.AttributionIterations > 0
-                ? Inv($"{Verdict.Count(p.Iterations)} measured + {Verdict.Count(p.AttributionIterations)} attribution iterations")
-                : Inv($"{Verdict.Count(p.Iterations)} measured iterations");
-        w.WriteLine(Inv($"Where it was allocated: sampled heap profile of {span}; diff after - before, inuse_space:"));
-        w.WriteLine(Inv($"estimate {ByteSize.Format(diff.Total(SampleValue.InuseSpace))} ± {ByteSize.Format(diff.InuseBytesMargin95)} (95%) from {samples} samples; exact growth over the same iterations {p.ProfiledGrowth}."));
-        if (p.ProfiledFromIteration == 0 && p.AttributionIterations > 0)
-            w.WriteLine(Inv($"The exact growth was too small for {p.MinAttributionSamples} samples, so {Verdict.Count(p.AttributionIterations)} more iterations ran for attribution only."));
+            ? Inv($"a second pass of {Count(p.RepeatPassIterations)} iterations after the measured ones, run because the growth was rising")
+            : p.RepeatPassIterations > 0
+                ? Inv($"{Count(p.Iterations)} measured + {Count(p.RepeatPassIterations)} attribution iterations")
+                : Inv($"{Count(p.Iterations)} measured iterations");
+        var sentences = new List<string>
+        {
+            Inv($"Where it was allocated: sampled heap profile of {span}; diff after - before, inuse_space:"),
+            Inv($"estimate {Bytes(diff.Total(SampleValue.InuseSpace))} ± {Bytes(diff.InuseBytesMargin95)} (95%) from {samples} samples; exact growth over the same iterations {p.ProfiledGrowth}."),
+        };
+        if (p.ProfiledFromIteration == 0 && p.RepeatPassIterations > 0)
+            sentences.Add(Inv($"The exact growth was too small for {p.MinAttributionSamples} samples, so {Count(p.RepeatPassIterations)} more iterations ran for attribution only."));
         if (p.Growth.Trend == GrowthTrend.Rising && samples < p.MinAttributionSamples)
-            w.WriteLine(Inv($"Only {samples} samples stand behind the growth, fewer than the {p.MinAttributionSamples} wanted: treat the sites below as hints (raise iterations or LeakOptions.AttributionBudget)."));
+            sentences.Add(Inv($"Only {samples} samples stand behind the growth, fewer than the {p.MinAttributionSamples} wanted: treat the sites below as hints (raise iterations or LeakOptions.AttributionBudget)."));
+        return sentences;
     }
 
     /// <summary>"No heap profile: why. ...": what the report says in place of the sampled sections.</summary>
@@ -132,7 +140,5 @@ internal static class LeakReport
         SourceList.Of(diff, SampleValue.InuseSpace, "^" + Regex.Escape(function) + "$", ListContextLines).Write(w, Size);
     }
 
-    private static string Size(long bytes) => ByteSize.Format(bytes);
-
-    private static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    private static string Size(long bytes) => Bytes(bytes);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using LeakAssert.Profiles;
+using LeakAssert.Text;
 
 namespace LeakAssert.Reporting;
 
@@ -127,7 +128,7 @@ public sealed record SourceList(string Pattern, SampleValue Value, long Total, I
                 continue;
             }
             w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ROUTINE ======================== {r.Function} in {r.File}"));
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{format(r.Flat),10} {format(r.Cum),10} (flat, cum) {Top.Percent(r.Cum, Total)} of Total"));
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{format(r.Flat),10} {format(r.Cum),10} (flat, cum) {Numbers.Percent(r.Cum, Total)} of Total"));
             if (!r.SourceFound)
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture, $" Source not found: {r.File}; showing only the lines with values."));
             var previous = 0;

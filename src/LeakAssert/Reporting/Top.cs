@@ -1,5 +1,6 @@
 using System.Globalization;
 using LeakAssert.Profiles;
+using LeakAssert.Text;
 
 namespace LeakAssert.Reporting;
 
@@ -42,7 +43,7 @@ public sealed record Top(IReadOnlyList<TopRow> Rows, long Total, int Dropped)
     {
         var shown = Rows.Sum(r => r.Flat);
         w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"Showing nodes accounting for {format(shown)}, {Percent(shown, Total).Trim()} of {format(Total)} total"));
+            $"Showing nodes accounting for {format(shown)}, {Numbers.Percent(shown, Total).Trim()} of {format(Total)} total"));
         if (Dropped > 0) w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Showing top {Rows.Count} nodes out of {Rows.Count + Dropped}"));
         w.WriteLine("      flat  flat%   sum%        cum   cum%  samples");
         long sum = 0;
@@ -50,16 +51,7 @@ public sealed record Top(IReadOnlyList<TopRow> Rows, long Total, int Dropped)
         {
             sum += r.Flat;
             w.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{format(r.Flat),10} {Percent(r.Flat, Total)} {Percent(sum, Total)} {format(r.Cum),10} {Percent(r.Cum, Total)} {r.Samples,8}  {r.Function}"));
+                $"{format(r.Flat),10} {Numbers.Percent(r.Flat, Total)} {Numbers.Percent(sum, Total)} {format(r.Cum),10} {Numbers.Percent(r.Cum, Total)} {r.Samples,8}  {r.Function}"));
         }
-    }
-
-    // pprof's percentage(): "  100%" near 100, two decimals from 1%, two significant digits below.
-    internal static string Percent(long value, long total)
-    {
-        var ratio = total == 0 ? 0 : Math.Abs((double)value / total) * 100;
-        if (ratio >= 99.95 && ratio <= 100.05) return "  100%";
-        var text = ratio >= 1 ? ratio.ToString("F2", CultureInfo.InvariantCulture) : ratio.ToString("G2", CultureInfo.InvariantCulture);
-        return (text + "%").PadLeft(6);
     }
 }

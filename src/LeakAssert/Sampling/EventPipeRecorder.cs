@@ -50,7 +50,7 @@ internal sealed class EventPipeRecorder : IDisposable
         FileStream? file = null;
         try
         {
-            // Touch the marker source first so the session's enable command finds it.
+            // Touch the checkpoint event source first so the session's enable command finds it.
             _ = CheckpointEvents.Log.Name;
             file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
             var providers = new[]

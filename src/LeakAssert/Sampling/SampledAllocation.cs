@@ -4,7 +4,7 @@ namespace LeakAssert.Sampling;
 
 /// <summary>
 /// One allocation the runtime sampled while the workload ran, its stack trimmed to start at the workload, and
-/// whether it was alive at the baseline snapshot and at the final one.
+/// whether it was alive at the baseline checkpoint and at the last one.
 /// </summary>
 internal sealed record SampledAllocation(
     IReadOnlyList<Frame> Stack,

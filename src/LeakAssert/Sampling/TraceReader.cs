@@ -8,18 +8,13 @@ namespace LeakAssert.Sampling;
 
 /// <summary>
 /// Reads a finished .nettrace: replays GC survival and movement over the sampled addresses, notes which samples were
-/// alive at the snapshot markers, and keeps only the workload's samples, their stacks trimmed to start at it.
+/// alive at the checkpoints, and keeps only the workload's samples, their stacks trimmed to start at it.
 /// </summary>
 internal static class TraceReader
 {
-    // The runner's namespace: the first of its frames on a stack calls the workload; it and all below (test framework) are cut.
-    internal const string LoopFrame = "LeakAssert.Measurement.";
-
     /// <param name="tracePath">The finished .nettrace.</param>
-    /// <param name="asyncModule">For async workloads, their module: a continuation resumed on a pool thread no longer
-    /// has the runner below it, so a stack that reaches a frame of this module counts as the workload's. Null for sync
-    /// workloads, whose samples must have the runner's frame (and so its thread).</param>
-    public static SamplingResult Read(string tracePath, string? asyncModule)
+    /// <param name="trim">Where stacks are cut: the runner's first frame and all below it (the test framework) go.</param>
+    public static SamplingResult Read(string tracePath, StackTrim trim)
     {
         var etlxPath = Path.ChangeExtension(tracePath, ".etlx");
         TraceLog.CreateFromEventPipeDataFile(tracePath, etlxPath, new TraceLogOptions { ContinueOnError = false });
@@ -27,9 +22,9 @@ internal static class TraceReader
 
         var replay = new LivenessReplay();
         var raw = new List<RawSample>();
-        var markers = new Dictionary<int, bool[]>();
+        var checkpoints = new Dictionary<int, bool[]>();
         var concurrentGcs = 0;
-        var markersSeen = 0;
+        var checkpointsSeen = 0;
 
         var source = log.Events.GetSource();
         source.AllEvents += e =>
@@ -37,7 +32,7 @@ internal static class TraceReader
             switch (e)
             {
                 case AllocationSampledTraceData a:
-                    raw.Add(new RawSample(replay.Allocated(a.Address), a.TypeName, a.ObjectSize, markersSeen, e.CallStackIndex()));
+                    raw.Add(new RawSample(replay.Allocated(a.Address), a.TypeName, a.ObjectSize, checkpointsSeen, e.CallStackIndex()));
                     break;
                 case GCStartTraceData s:
                     replay.GcStarted(s.Depth);
@@ -71,8 +66,8 @@ internal static class TraceReader
                     {
                         var alive = new bool[replay.Count];
                         for (var id = 0; id < alive.Length; id++) alive[id] = replay.IsAlive(id);
-                        markers[index] = alive;
-                        markersSeen++;
+                        checkpoints[index] = alive;
+                        checkpointsSeen++;
                     }
                     break;
             }
@@ -82,29 +77,29 @@ internal static class TraceReader
         string? problem = null;
         if (log.EventsLost > 0) problem = $"the EventPipe session lost {log.EventsLost} events, so liveness and sites cannot be trusted";
         else if (concurrentGcs > 0) problem = $"{concurrentGcs} background GC(s) ran inside the window, so liveness cannot be replayed";
-        else if (markers.Count < 2) problem = "the snapshot markers did not reach the trace";
+        else if (checkpoints.Count < 2) problem = "the checkpoint events did not reach the trace";
         if (problem is not null) return new SamplingResult([], raw.Count, 0, problem);
 
-        // The session may start at the measured run's baseline or later, at an attribution pass: its first marker.
-        var baseline = markers[markers.Keys.Min()];
-        var end = markers[markers.Keys.Max()];
+        // The session may start at the measured run's baseline or later, at the repeat pass: its first checkpoint.
+        var baseline = checkpoints[checkpoints.Keys.Min()];
+        var end = checkpoints[checkpoints.Keys.Max()];
         using var symbols = new StackResolver(log);
         var kept = new List<SampledAllocation>();
         var foreign = 0;
         foreach (var s in raw)
         {
-            var stack = symbols.Resolve(s.Stack, asyncModule);
+            var stack = symbols.Resolve(s.Stack, trim);
             if (stack is null) { foreign++; continue; }
             kept.Add(new SampledAllocation(
                 stack, s.TypeName, s.Size,
-                AllocatedBeforeBaseline: s.MarkersBefore == 0,
+                AllocatedBeforeBaseline: s.CheckpointsBefore == 0,
                 AliveAtBaseline: s.Id < baseline.Length && baseline[s.Id],
                 AliveAtEnd: s.Id < end.Length && end[s.Id]));
         }
         return new SamplingResult(kept, raw.Count, foreign, null);
     }
 
-    private readonly record struct RawSample(int Id, string TypeName, long Size, int MarkersBefore, CallStackIndex Stack);
+    private readonly record struct RawSample(int Id, string TypeName, long Size, int CheckpointsBefore, CallStackIndex Stack);
 
     /// <summary>Turns call stacks into trimmed frames with file:line from the workload's portable PDBs.</summary>
     private sealed class StackResolver(TraceLog log) : IDisposable
@@ -114,7 +109,7 @@ internal static class TraceReader
         private readonly Dictionary<CallStackIndex, IReadOnlyList<Frame>?> _stacks = [];
         private readonly HashSet<ModuleFileIndex> _loadedModules = [];
 
-        public IReadOnlyList<Frame>? Resolve(CallStackIndex index, string? workloadModule)
+        public IReadOnlyList<Frame>? Resolve(CallStackIndex index, StackTrim trim)
         {
             if (index == CallStackIndex.Invalid) return null;
             if (_stacks.TryGetValue(index, out var cached)) return cached;
@@ -125,14 +120,14 @@ internal static class TraceReader
             {
                 var address = stacks.CodeAddressIndex(i);
                 var name = MethodName(address);
-                if (name.StartsWith(LoopFrame, StringComparison.Ordinal)) { loop = addresses.Count; break; }
-                if (workloadModule is not null && ModuleName(address) == workloadModule) outermostUser = addresses.Count;
+                if (trim.IsRunner(name)) { loop = addresses.Count; break; }
+                if (trim.AsyncModule is not null && ModuleName(address) == trim.AsyncModule) outermostUser = addresses.Count;
                 addresses.Add(address);
             }
             var cut = loop >= 0 ? loop : outermostUser + 1;
             // A [LeakTest] body with arguments is called through reflection by the adapter: those frames sit between
             // the loop and the test method and name nothing the user wrote.
-            while (cut > 1 && IsInvocationGlue(MethodName(addresses[cut - 1]))) cut--;
+            while (cut > 1 && trim.IsGlue(MethodName(addresses[cut - 1]))) cut--;
             IReadOnlyList<Frame>? result = cut <= 0 ? null : addresses.Take(cut).Select(FrameOf).ToArray();
             _stacks[index] = result;
             return result;
@@ -142,13 +137,6 @@ internal static class TraceReader
 
         private string MethodName(CodeAddressIndex address) =>
             log.CodeAddresses.MethodIndex(address) is var m && m != MethodIndex.Invalid ? log.CodeAddresses.Methods.FullMethodName(m) : "";
-
-        private static bool IsInvocationGlue(string name) =>
-            name.StartsWith("LeakAssert.Measurement.", StringComparison.Ordinal)
-            || name.StartsWith("LeakAssert.Xunit.Execution.", StringComparison.Ordinal)
-            || name.StartsWith("LeakAssert.NUnit.Execution.", StringComparison.Ordinal)
-            || name.StartsWith("System.Reflection.", StringComparison.Ordinal)
-            || name.StartsWith("System.RuntimeMethodHandle.", StringComparison.Ordinal);
 
         private string ModuleName(CodeAddressIndex address) =>
             log.CodeAddresses.ModuleFile(address) is { } module ? module.Name : "";

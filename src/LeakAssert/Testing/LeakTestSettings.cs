@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Reflection;
-using LeakAssert.Artifacts;
-using LeakAssert.Assertions;
 using LeakAssert.Measurement;
 using LeakAssert.Reporting;
+using LeakAssert.Verdicts;
+using static LeakAssert.Text.Numbers;
 
 namespace LeakAssert.Testing;
 
@@ -14,6 +14,9 @@ namespace LeakAssert.Testing;
 /// </summary>
 internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxRetainedBytes, long? MaxRetainedBytesPerIteration, double? TimeBudgetSeconds)
 {
+    /// <summary>The attributes' TimeBudgetSeconds when not set: <see cref="LeakOptions.TimeBudget"/>'s default.</summary>
+    public static double DefaultTimeBudgetSeconds => LeakOptions.DefaultTimeBudget.TotalSeconds;
+
     /// <summary>True when the body runs as the workload; false when it profiles something itself.</summary>
     public bool BodyIsWorkload => MaxRetainedBytes is not null || MaxRetainedBytesPerIteration is not null;
 
@@ -21,15 +24,15 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
     public string? Problem(string attribute)
     {
         if (MaxRetainedBytes is < 0)
-            return $"{attribute}: MaxRetainedBytes must be zero or more bytes, but was {N(MaxRetainedBytes.Value)}.";
+            return $"{attribute}: MaxRetainedBytes must be zero or more bytes, but was {Count(MaxRetainedBytes.Value)}.";
         if (MaxRetainedBytesPerIteration is < 0)
-            return $"{attribute}: MaxRetainedBytesPerIteration must be zero or more bytes, but was {N(MaxRetainedBytesPerIteration.Value)}.";
+            return $"{attribute}: MaxRetainedBytesPerIteration must be zero or more bytes, but was {Count(MaxRetainedBytesPerIteration.Value)}.";
         if (!BodyIsWorkload && (Iterations is not null || Warmup is not null || TimeBudgetSeconds is not null))
             return $"{attribute}: Iterations, Warmup and TimeBudgetSeconds make the test body the workload, which needs a bound: set MaxRetainedBytes or MaxRetainedBytesPerIteration, or remove them and call Leak.Profile in the body.";
         if (Iterations is not null && TimeBudgetSeconds is not null)
             return $"{attribute}: set Iterations or TimeBudgetSeconds, not both: the time budget chooses the count when Iterations is not set.";
-        if (TimeBudgetSeconds is { } seconds && !(seconds >= 0.01 && seconds <= 3600))
-            return $"{attribute}: TimeBudgetSeconds must be between 0.01 and 3600, but was {seconds.ToString(CultureInfo.InvariantCulture)}.";
+        if (TimeBudgetSeconds is { } seconds && !(seconds >= LeakOptions.MinTimeBudget.TotalSeconds && seconds <= LeakOptions.MaxTimeBudget.TotalSeconds))
+            return $"{attribute}: TimeBudgetSeconds must be between {LeakOptions.MinTimeBudget.TotalSeconds.ToString(CultureInfo.InvariantCulture)} and {LeakOptions.MaxTimeBudget.TotalSeconds.ToString(CultureInfo.InvariantCulture)}, but was {seconds.ToString(CultureInfo.InvariantCulture)}.";
         if (!BodyIsWorkload) return null;
         try
         {
@@ -51,20 +54,19 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
     private LeakOptions Options() => new()
     {
         Warmup = Warmup,
-        TimeBudget = TimeBudgetSeconds is { } s ? TimeSpan.FromSeconds(s) : new LeakOptions().TimeBudget,
+        TimeBudget = TimeBudgetSeconds is { } s ? TimeSpan.FromSeconds(s) : LeakOptions.DefaultTimeBudget,
     };
 
     /// <summary>
     /// Runs <paramref name="workload"/> as the test body under these settings and decides every bound that was set.
-    /// Returns null when the test passed, else the failure message: the report and the artifacts written.
+    /// Returns null when the test passed, else the failure message: the report and what the test's recorder kept.
     /// </summary>
-    public async Task<string?> RunBodyAsync(Workload workload, LeakTestContext test)
+    public async Task<string?> RunBodyAsync(Workload workload, FailureRecorder test)
     {
         var profile = await Runner.RunAsync(workload, Iterations, LeakOptions.Validated(Options(), Iterations)).ConfigureAwait(false);
         var failed = Verdicts(profile).FirstOrDefault(v => !v.Passed);
         if (failed is null) return null;
-        var artifacts = ArtifactWriter.WriteFailure(test, profile, failed);
-        return LeakReport.ToText(profile, failed).TrimEnd('\n') + "\n" + artifacts.Describe();
+        return LeakReport.ToText(profile, failed).TrimEnd('\n') + "\n" + test.Record(profile, failed);
     }
 
     private IEnumerable<Verdict> Verdicts(LeakProfile p)
@@ -87,6 +89,4 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
                 .AsTask().GetAwaiter().GetResult();
         ForcedGc.Quiesce(TimeSpan.FromSeconds(1));
     }
-
-    private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

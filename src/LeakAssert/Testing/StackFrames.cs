@@ -6,15 +6,16 @@ namespace LeakAssert.Testing;
 /// </summary>
 internal static class StackFrames
 {
-    private static readonly string[] LibraryPrefixes =
+    // The core's own, then each registered adapter's.
+    private static readonly string[] CorePrefixes =
     [
         "at FluentAssertions.",
-        "at LeakAssert.Assertions.",
-        "at LeakAssert.Xunit.Execution.",
-        "at LeakAssert.NUnit.Execution.",
+        "at " + typeof(Assertions.LeakProfileAssertions).Namespace + ".",
         "at System.Reflection.",
         "--- End of stack trace",
     ];
+
+    private static IEnumerable<string> LibraryPrefixes => CorePrefixes.Concat(LeakTestAdapters.Namespaces.Select(n => "at " + n + "."));
 
     /// <summary>The stack without library frames; null when nothing is left.</summary>
     public static string? WithoutLibraryFrames(string? stack)

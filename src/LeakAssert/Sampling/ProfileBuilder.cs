@@ -1,6 +1,6 @@
-using LeakAssert.Sampling;
+using LeakAssert.Profiles;
 
-namespace LeakAssert.Profiles;
+namespace LeakAssert.Sampling;
 
 /// <summary>
 /// Builds the before, after and diff profiles from one set of sampled allocations. Each is a weighting of the

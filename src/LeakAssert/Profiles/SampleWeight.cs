@@ -1,4 +1,4 @@
-namespace LeakAssert.Sampling;
+namespace LeakAssert.Profiles;
 
 /// <summary>
 /// .NET 10 samples each allocated byte with probability 1/102,400 per thread; the rate is a constant of the runtime.

@@ -1,10 +1,10 @@
-using System.Globalization;
 using LeakAssert.Measurement;
+using static LeakAssert.Text.Numbers;
 
-namespace LeakAssert.Assertions;
+namespace LeakAssert.Verdicts;
 
 /// <summary>
-/// A decision on the exact figures only, never on sampled ones. A total bound compares the growth from the baseline
+/// A decision of the domain, read by the report and the assertions alike, on the exact figures only, never on sampled ones. A total bound compares the growth from the baseline
 /// to the last measured checkpoint. A per-iteration bound fails only when growth is still rising: the fitted slope
 /// over the whole run and over its second half both exceed the bound, so a cache that fills and stops passes.
 /// </summary>
@@ -25,16 +25,16 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
         if (leak && p.RepeatPass is { } pass && NotRepeated(g, bound.Size.Bytes, pass))
         {
             leak = false;
-            finding = $"grew {ByteSize.Format(g.SlopeBytesPerIteration)} per iteration over the measured iterations, but retained only {ByteSize.Format(pass.GrowthBytes)} over {Count(pass.Iterations)} more, where a leak of that size would have retained at least {ByteSize.Format((g.SlopeLowerBound99 - bound.Size.Bytes) * pass.Iterations)}: the growth came from something else in the process";
+            finding = $"grew {Bytes(g.SlopeBytesPerIteration)} per iteration over the measured iterations, but retained only {Bytes(pass.GrowthBytes)} over {Count(pass.Iterations)} more, where a leak of that size would have retained at least {Bytes((g.SlopeLowerBound99 - bound.Size.Bytes) * pass.Iterations)}: the growth came from something else in the process";
         }
         else if (leak)
-            finding = $"retained {ByteSize.Format(g.SlopeBytesPerIteration)} per iteration and still rising at the end (99% lower bounds: {ByteSize.Format(g.SlopeLowerBound99)} over the run, {ByteSize.Format(g.TailSlopeLowerBound99)} over its second half)";
+            finding = $"retained {Bytes(g.SlopeBytesPerIteration)} per iteration and still rising at the end (99% lower bounds: {Bytes(g.SlopeLowerBound99)} over the run, {Bytes(g.TailSlopeLowerBound99)} over its second half)";
         else if (g.Trend == GrowthTrend.Flat)
-            finding = $"grew {ByteSize.Format(g.GrowthBytes)}, not beyond the {ByteSize.Format(GrowthFit.NoiseFloorBytes)} noise floor with 99% confidence";
+            finding = $"grew {Bytes(g.GrowthBytes)}, not beyond the {Bytes(GrowthFit.NoiseFloorBytes)} noise floor with 99% confidence";
         else if (g.SlopeLowerBound99 <= bound.Size.Bytes)
-            finding = $"retained {ByteSize.Format(g.SlopeBytesPerIteration)} per iteration, not above the bound with 99% confidence (lower bound {ByteSize.Format(g.SlopeLowerBound99)})";
+            finding = $"retained {Bytes(g.SlopeBytesPerIteration)} per iteration, not above the bound with 99% confidence (lower bound {Bytes(g.SlopeLowerBound99)})";
         else
-            finding = $"growth levelled off: the second half's 99% lower bound is {ByteSize.Format(g.TailSlopeLowerBound99)} per iteration";
+            finding = $"growth levelled off: the second half's 99% lower bound is {Bytes(g.TailSlopeLowerBound99)} per iteration";
         return new Verdict(!leak, $"at most {bound.Size} retained per iteration", finding);
     }
 
@@ -48,6 +48,4 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
         var predicted = (g.SlopeLowerBound99 - bound) * pass.Iterations;
         return predicted >= 4 * GrowthFit.NoiseFloorBytes && pass.GrowthBytes < GrowthFit.NoiseFloorBytes;
     }
-
-    internal static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,65 @@
+using LeakAssert.Profiles;
+
+namespace LeakAssert.Sampling;
+
+/// <summary>
+/// The sampled side of one measurement: a temporary folder, the EventPipe session recorded into it (started when the
+/// runner asks), and the profiles read from it afterwards. What could not be done is kept as <see cref="Problem"/>,
+/// the one sentence the report prints in place of the profile; the exact figures never depend on it.
+/// </summary>
+internal sealed class SamplingSession(int bufferMB) : IDisposable
+{
+    private DirectoryInfo? _directory;
+    private EventPipeRecorder? _recorder;
+
+    /// <summary>Why there is or will be no profile; null while there may be one.</summary>
+    public string? Problem { get; private set; }
+
+    /// <summary>Whether the session is recording.</summary>
+    public bool IsRecording => _recorder is not null;
+
+    /// <summary>Records no profile, for this reason.</summary>
+    public void Skip(string reason) => Problem ??= reason;
+
+    /// <summary>Starts recording; on failure <see cref="Problem"/> says why and the run goes on without it.</summary>
+    public bool TryStart()
+    {
+        _directory ??= Directory.CreateTempSubdirectory("leakassert-");
+        _recorder = EventPipeRecorder.TryStart(_directory.FullName, bufferMB, out var failure);
+        if (_recorder is null) Problem = failure;
+        return _recorder is not null;
+    }
+
+    /// <summary>Stops recording (inside the measured window, also when the workload threw).</summary>
+    public void Stop()
+    {
+        if (_recorder is not null && !_recorder.TryStop(out var failure)) Problem = failure;
+    }
+
+    /// <summary>
+    /// The before, after and diff profiles between the first and the last checkpoint in the trace, or null with
+    /// <see cref="Problem"/> set when there is no trustworthy profile.
+    /// </summary>
+    public ProfileSet? ReadProfiles(StackTrim trim, DateTimeOffset baselineAt, DateTimeOffset endAt)
+    {
+        if (_recorder is null || Problem is not null) return null;
+        var result = TraceReader.Read(_recorder.TracePath, trim);
+        Problem = result.Problem;
+        if (Problem is not null) return null;
+        return new ProfileSet(
+            ProfileBuilder.Before(result.Allocations, baselineAt),
+            ProfileBuilder.After(result.Allocations, endAt),
+            ProfileBuilder.Diff(result.Allocations, endAt),
+            result.TotalSamples,
+            result.ForeignSamples);
+    }
+
+    public void Dispose()
+    {
+        _recorder?.Dispose();
+        if (_directory is null) return;
+        try { _directory.Delete(recursive: true); }
+        catch (IOException) { /* a temp folder left behind must not fail the test; the OS cleans /tmp */ }
+        catch (UnauthorizedAccessException) { /* likewise */ }
+    }
+}
