@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using System.Xml.Linq;
 
 namespace LeakAssert.Tests;
@@ -43,11 +45,22 @@ internal sealed record ChildTestRun(int ExitCode, string Console, IReadOnlyList<
     // configuration whatever the reference says; run whichever build exists, this run's own first.
     private static string BuiltConfiguration(string root, string project)
     {
-        var name = Path.GetFileName(project.TrimEnd('/'));
         var configurations = new[] { DemoProcessTests.BuildConfiguration(), "Release", "Debug" }.Distinct();
         foreach (var configuration in configurations)
-            if (File.Exists(Path.Combine(root, project, "bin", configuration, "net10.0", name + ".dll"))) return configuration;
+            if (File.Exists(BuiltAssembly(root, project, configuration))) return configuration;
         throw new FileNotFoundException($"{project} is not built; the test project references it so that building the tests builds it.");
+    }
+
+    private static string BuiltAssembly(string root, string project, string configuration) =>
+        Path.Combine(root, project, "bin", configuration, "net10.0", Path.GetFileName(project.TrimEnd('/')) + ".dll");
+
+    /// <summary>The names of the assemblies the built project's assembly references: what runners read to recognize a test assembly.</summary>
+    public static IReadOnlyList<string> AssemblyReferences(string project)
+    {
+        var root = DemoProcessTests.RepositoryRoot();
+        using var reader = new PEReader(File.OpenRead(BuiltAssembly(root, project, BuiltConfiguration(root, project))));
+        var metadata = reader.GetMetadataReader();
+        return metadata.AssemblyReferences.Select(r => metadata.GetString(metadata.GetAssemblyReference(r).Name)).ToArray();
     }
 
     public ChildTestResult Single(string nameContains)

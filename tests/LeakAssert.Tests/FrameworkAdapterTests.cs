@@ -10,6 +10,10 @@ public abstract class FrameworkAdapterTests
 {
     protected abstract string Sample { get; }
     protected abstract string Fixture { get; }
+    /// <summary>A project whose only tests are [LeakTest]s: no other test attribute, no code naming the test framework.</summary>
+    protected abstract string OnlyLeakTests { get; }
+    /// <summary>The framework assembly a runner looks for among a test assembly's references.</summary>
+    protected abstract string FrameworkAssembly { get; }
     /// <summary>The filter property a category or trait is selected by.</summary>
     protected abstract string Category { get; }
     /// <summary>
@@ -82,6 +86,22 @@ public abstract class FrameworkAdapterTests
     protected abstract string RowsFilter { get; }
 
     [Fact]
+    public void A_project_whose_only_tests_are_leak_tests_runs_them()
+    {
+        var run = ChildTestRun.Run(OnlyLeakTests, filter: null, ("LEAKASSERT_ARTIFACTS", Directory.CreateTempSubdirectory("leakassert-artifacts-").FullName));
+
+        run.Results.Should().HaveCount(2, run.Console);
+        run.Single("Garbage_is_not_retained").Passed.Should().BeTrue(run.Console);
+        var kept = run.Single("What_the_body_keeps_is_caught");
+        kept.Failed.Should().BeTrue(run.Console);
+        kept.Message.Should().Contain("FAILED: expected at most 0 retained per iteration").And.Contain("still rising").And.Contain("Artifacts:");
+        run.ExitCode.Should().NotBe(0);
+        // The reference the adapter's build file adds. NUnit's adapter skips an assembly without it (no test above
+        // would run); xunit's runner looks for it first and only then for xunit.core.dll beside the assembly.
+        ChildTestRun.AssemblyReferences(OnlyLeakTests).Should().Contain(FrameworkAssembly);
+    }
+
+    [Fact]
     public void Parallel_tests_retaining_memory_do_not_pollute_a_leak_test()
     {
         var timeline = Path.Combine(Directory.CreateTempSubdirectory("leakassert-timeline-").FullName, "timeline.txt");
@@ -152,6 +172,8 @@ public sealed class XunitAdapterTests : FrameworkAdapterTests
 {
     protected override string Sample => "samples/LeakAssert.Xunit.Sample";
     protected override string Fixture => "tests/Fixtures/LeakAssert.Xunit.Fixture";
+    protected override string OnlyLeakTests => "tests/Fixtures/LeakAssert.Xunit.OnlyLeakTests";
+    protected override string FrameworkAssembly => "xunit.core";
     protected override string Category => "Category";
     protected override string[] LeakingMethods =>
     [
@@ -169,6 +191,8 @@ public sealed class NUnitAdapterTests : FrameworkAdapterTests
 {
     protected override string Sample => "samples/LeakAssert.NUnit.Sample";
     protected override string Fixture => "tests/Fixtures/LeakAssert.NUnit.Fixture";
+    protected override string OnlyLeakTests => "tests/Fixtures/LeakAssert.NUnit.OnlyLeakTests";
+    protected override string FrameworkAssembly => "nunit.framework";
     protected override string Category => "TestCategory";
     protected override string[] LeakingMethods =>
     [
