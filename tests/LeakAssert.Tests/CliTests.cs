@@ -222,6 +222,16 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public void A_gzip_bomb_is_one_sentence_and_exit_code_1()
+    {
+        var bomb = Path.Combine(_directory.FullName, "bomb.pb.gz");
+        File.WriteAllBytes(bomb, PprofTests.GzipOfZeros((256L << 20) + 1));
+
+        Run("top", bomb).Should().Be((1, "",
+            "leakassert: bomb.pb.gz is too large: its gzip data decompresses to more than 256MB, the most LeakAssert reads as one profile.\n"));
+    }
+
+    [Fact]
     public void List_prints_leakasserts_source_list_with_the_lines_text()
     {
         var source = Path.Combine(_directory.FullName, "Cache.cs");
