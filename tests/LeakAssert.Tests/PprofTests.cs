@@ -259,6 +259,20 @@ public sealed class PprofTests
     });
 
     [Fact]
+    public void A_directory_or_a_missing_file_is_named_in_one_sentence() => InTemporaryDirectory(directory =>
+    {
+        var missing = Path.Combine(directory, "nope.pb.gz");
+        var missingDirectory = Path.Combine(directory, "nowhere", "nope.pb.gz");
+
+        FluentActions.Invoking(() => PprofFiles.Read(directory)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{directory} is a directory, not a profile: expected a gzipped pprof profile (.pb.gz).");
+        foreach (var path in new[] { missing, missingDirectory })
+            FluentActions.Invoking(() => PprofFiles.Read(path)).Should().Throw<FileNotFoundException>()
+                .WithMessage($"{path} does not exist: expected a gzipped pprof profile (.pb.gz).")
+                .Which.FileName.Should().Be(path);
+    });
+
+    [Fact]
     public void Files_are_written_with_their_names_and_read_back()
     {
         var directory = Directory.CreateTempSubdirectory("leakassert-pprof-");

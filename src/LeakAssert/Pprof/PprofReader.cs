@@ -31,12 +31,25 @@ internal static class PprofReader
     private static string TooLarge(string source, string what) =>
         $"{source} is too large: {what} more than {ByteSize.Format(MaxProfileBytes)}, the most LeakAssert reads as one profile.";
 
-    /// <summary>Reads a .pb.gz file; messages name the file by its file name.</summary>
+    /// <summary>Reads a .pb.gz file; messages name the file by its file name, or by the path when there is no file.</summary>
+    /// <exception cref="FileNotFoundException">Nothing is at the path.</exception>
     public static HeapProfile Read(string path)
     {
+        // Opening a directory fails as "access denied", and a missing directory on the way is not a
+        // FileNotFoundException: both would name the path in .NET's words, not ours.
+        if (Directory.Exists(path)) throw new InvalidDataException($"{path} is a directory, not a profile: {Expected}.");
+        FileStream file;
+        try
+        {
+            file = File.OpenRead(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FileNotFoundException($"{path} does not exist: {Expected}.", path, e);
+        }
         var name = Path.GetFileName(path);
-        using var file = File.OpenRead(path);
-        return Read(ReadCapped(file) ?? throw new InvalidDataException(TooLarge(name, "the file holds")), name);
+        using (file)
+            return Read(ReadCapped(file) ?? throw new InvalidDataException(TooLarge(name, "the file holds")), name);
     }
 
     /// <summary>The whole file, or null when it holds more than <see cref="MaxProfileBytes"/>; only a length says so unread.</summary>
