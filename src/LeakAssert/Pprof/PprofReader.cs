@@ -28,8 +28,9 @@ internal static class PprofReader
 
     private const string Expected = "expected a gzipped pprof profile (.pb.gz)";
 
+    // "256MB", as pprof prints sizes: a whole number of MB needs no formatter from outside this folder.
     private static string TooLarge(string source, string what) =>
-        $"{source} is too large: {what} more than {ByteSize.Format(MaxProfileBytes)}, the most LeakAssert reads as one profile.";
+        string.Create(CultureInfo.InvariantCulture, $"{source} is too large: {what} more than {MaxProfileBytes >> 20}MB, the most LeakAssert reads as one profile.");
 
     /// <summary>Reads a .pb.gz file; messages name the file by its file name, or by the path when there is no file.</summary>
     /// <exception cref="FileNotFoundException">Nothing is at the path.</exception>
