@@ -70,6 +70,7 @@ internal static class Cli
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // PprofFiles.Read's FileNotFoundException is one sentence too; other I/O errors speak in the system's words.
             return Fail(stderr, e.Message, InputError);
         }
     }
@@ -179,12 +180,13 @@ internal static class Cli
         return Ok;
     }
 
-    /// <summary>Reads a profile; a missing path or a directory is reported here, a bad file by PprofReader's InvalidDataException.</summary>
+    /// <summary>
+    /// Reads a profile. PprofFiles.Read names a missing path (FileNotFoundException), a directory or a bad file
+    /// (InvalidDataException) in one sentence; a blank path, which it refuses as an argument, is a usage error here.
+    /// </summary>
     private static HeapProfile Load(string path)
     {
-        if (path.Length == 0) throw CliError.Usage("a FILE argument is empty; expected the path of a .pb.gz profile.");
-        if (Directory.Exists(path)) throw CliError.Input($"{path} is a directory; expected a .pb.gz profile file.");
-        if (!File.Exists(path)) throw CliError.Input($"{path} does not exist; expected the path of a .pb.gz profile, as LeakAssert's PprofFiles.Write names them.");
+        if (string.IsNullOrWhiteSpace(path)) throw CliError.Usage("a FILE argument is empty; expected the path of a .pb.gz profile.");
         return PprofFiles.Read(path);
     }
 

@@ -62,8 +62,13 @@ public static class ByteSizeExtensions
             ? new ByteSize((long)Math.Round(value * (1 << 20)))
             : throw new ArgumentOutOfRangeException(nameof(value), $"A size in MB must be a finite number below 2^40, but was {value}.");
 
-    private static ByteSize Make(long value, long unit, string name) =>
-        Math.Abs(value) <= long.MaxValue / unit
+    private static ByteSize Make(long value, long unit, string name)
+    {
+        // A range symmetric about zero: Math.Abs(long.MinValue) overflows, and a size's negation must fit too.
+        var max = long.MaxValue / unit;
+        return value >= -max && value <= max
             ? new ByteSize(value * unit)
-            : throw new ArgumentOutOfRangeException(nameof(value), $"{value}.{name}() does not fit in 64 bits of bytes.");
+            : throw new ArgumentOutOfRangeException(nameof(value), string.Create(CultureInfo.InvariantCulture,
+                $"{value}.{name}() is out of range: {name}() takes {-max} to {max}."));
+    }
 }

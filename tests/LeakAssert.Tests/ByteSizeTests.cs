@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace LeakAssert.Tests;
 
 public sealed class ByteSizeTests
@@ -33,6 +35,25 @@ public sealed class ByteSizeTests
     {
         var act = () => (-1).Bytes().PerIteration();
         act.Should().Throw<ArgumentOutOfRangeException>().WithMessage("A per-iteration bound must be zero or more bytes, but was -1 bytes.*");
+    }
+
+    [Fact]
+    public void The_one_long_without_a_positive_twin_is_refused_in_one_invariant_sentence()
+    {
+        var culture = CultureInfo.CurrentCulture;
+        // Swedish writes its minus sign as U+2212: the message must not.
+        CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("sv-SE");
+        try
+        {
+            FluentActions.Invoking(() => long.MinValue.Bytes()).Should().Throw<ArgumentOutOfRangeException>().WithMessage(
+                "-9223372036854775808.Bytes() is out of range: Bytes() takes -9223372036854775807 to 9223372036854775807.*");
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
+        }
+        (long.MinValue + 1).Bytes().Bytes.Should().Be(long.MinValue + 1);
+        long.MaxValue.Bytes().Bytes.Should().Be(long.MaxValue);
     }
 
     [Fact]

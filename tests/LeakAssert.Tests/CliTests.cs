@@ -183,6 +183,7 @@ public sealed class CliTests : IDisposable
     [InlineData("there is no command 'bogus' to help with; expected top, traces, diff, list or html.", "help", "bogus")]
     [InlineData("--version takes no arguments, but was given 'top'.", "--version", "top")]
     [InlineData("a FILE argument is empty; expected the path of a .pb.gz profile.", "top", "")]
+    [InlineData("a FILE argument is empty; expected the path of a .pb.gz profile.", "top", " ")]
     public void A_usage_error_is_one_sentence_and_exit_code_2(string message, params string[] args)
     {
         var (exit, stdout, stderr) = Run(args);
@@ -197,8 +198,8 @@ public sealed class CliTests : IDisposable
     {
         var missing = Path.Combine(_directory.FullName, "nope.pb.gz");
 
-        Run("top", missing).Should().Be((1, "", $"leakassert: {missing} does not exist; expected the path of a .pb.gz profile, as LeakAssert's PprofFiles.Write names them.\n"));
-        Run("diff", _files.Before, _directory.FullName).Should().Be((1, "", $"leakassert: {_directory.FullName} is a directory; expected a .pb.gz profile file.\n"));
+        Run("top", missing).Should().Be((1, "", $"leakassert: {missing} does not exist: expected a gzipped pprof profile (.pb.gz).\n"));
+        Run("diff", _files.Before, _directory.FullName).Should().Be((1, "", $"leakassert: {_directory.FullName} is a directory, not a profile: expected a gzipped pprof profile (.pb.gz).\n"));
     }
 
     [Theory]
@@ -219,6 +220,16 @@ public sealed class CliTests : IDisposable
             stdout.Should().BeEmpty();
             stderr.Should().Be($"leakassert: {message}\n");
         }
+    }
+
+    [Fact]
+    public void A_gzip_bomb_is_one_sentence_and_exit_code_1()
+    {
+        var bomb = Path.Combine(_directory.FullName, "bomb.pb.gz");
+        File.WriteAllBytes(bomb, PprofTests.GzipOfZeros((256L << 20) + 1));
+
+        Run("top", bomb).Should().Be((1, "",
+            "leakassert: bomb.pb.gz is too large: its gzip data decompresses to more than 256MB, the most LeakAssert reads as one profile.\n"));
     }
 
     [Fact]

@@ -1,3 +1,6 @@
+using System.Text.RegularExpressions;
+using System.Xml.Linq;
+
 namespace LeakAssert.Tests;
 
 /// <summary>Bad input is refused before anything runs, with one sentence naming the argument and the allowed range.</summary>
@@ -25,6 +28,18 @@ public sealed class OptionsTests
 
         act.Should().Throw<ArgumentOutOfRangeException>().WithMessage(message);
         ran.Should().BeFalse();
+    }
+
+    [Fact]
+    public void A_time_budget_too_short_for_16_iterations_still_runs_16_and_says_so()
+    {
+        // One iteration is twice the whole budget: the budget alone would allow none.
+        var profile = Leak.Profile(() => Thread.Sleep(20), new LeakOptions { TimeBudget = TimeSpan.FromMilliseconds(10), Sampling = SamplingMode.Off });
+
+        profile.Iterations.Should().Be(16);
+        var docs = XDocument.Load(Path.Combine(AppContext.BaseDirectory, "LeakAssert.xml"));
+        var summary = docs.Descendants("member").Single(m => (string?)m.Attribute("name") == "P:LeakAssert.LeakOptions.TimeBudget").Element("summary")!.Value;
+        Regex.Replace(summary, @"\s+", " ").Should().Contain("at least 16 measured iterations", "the minimum is part of the option's contract");
     }
 
     [Fact]

@@ -218,6 +218,60 @@ public sealed class PprofTests
         read.Should().Throw<InvalidDataException>().WithMessage("empty.pb.gz is empty: expected a gzipped pprof profile (.pb.gz).");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void A_gzip_bomb_is_refused_at_the_cap_without_being_kept(int gibibytes)
+    {
+        var bomb = GzipOfZeros((long)gibibytes << 30);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+
+        var read = () => PprofReader.Read(bomb, "bomb.pb.gz");
+
+        read.Should().Throw<InvalidDataException>().WithMessage(
+            "bomb.pb.gz is too large: its gzip data decompresses to more than 256MB, the most LeakAssert reads as one profile.");
+        (GC.GetAllocatedBytesForCurrentThread() - allocated).Should().BeLessThan(16L << 20,
+            "decompressing stops past the cap and keeps nothing, where {0} GiB of zeros came out", gibibytes);
+    }
+
+    [Fact]
+    public void Gzip_data_of_exactly_the_cap_is_decompressed_and_read()
+    {
+        var read = () => PprofReader.Read(GzipOfZeros(256L << 20), "zeros.pb.gz");
+
+        read.Should().Throw<InvalidDataException>().WithMessage(
+            "zeros.pb.gz is not a pprof profile: its gzip data does not hold a profile.proto message; expected a gzipped pprof profile (.pb.gz).");
+    }
+
+    [Fact]
+    public void A_file_larger_than_the_cap_is_refused_before_it_is_read() => InTemporaryDirectory(directory =>
+    {
+        var path = Path.Combine(directory, "huge.pb.gz");
+        // Sparse where the file system allows: its length costs no disk.
+        using (var file = File.Create(path)) file.SetLength((256L << 20) + 1);
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+
+        var read = () => PprofFiles.Read(path);
+
+        read.Should().Throw<InvalidDataException>().WithMessage(
+            "huge.pb.gz is too large: the file holds more than 256MB, the most LeakAssert reads as one profile.");
+        (GC.GetAllocatedBytesForCurrentThread() - allocated).Should().BeLessThan(1L << 20, "the file's length refuses it");
+    });
+
+    [Fact]
+    public void A_directory_or_a_missing_file_is_named_in_one_sentence() => InTemporaryDirectory(directory =>
+    {
+        var missing = Path.Combine(directory, "nope.pb.gz");
+        var missingDirectory = Path.Combine(directory, "nowhere", "nope.pb.gz");
+
+        FluentActions.Invoking(() => PprofFiles.Read(directory)).Should().Throw<InvalidDataException>()
+            .WithMessage($"{directory} is a directory, not a profile: expected a gzipped pprof profile (.pb.gz).");
+        foreach (var path in new[] { missing, missingDirectory })
+            FluentActions.Invoking(() => PprofFiles.Read(path)).Should().Throw<FileNotFoundException>()
+                .WithMessage($"{path} does not exist: expected a gzipped pprof profile (.pb.gz).")
+                .Which.FileName.Should().Be(path);
+    });
+
     [Fact]
     public void Files_are_written_with_their_names_and_read_back()
     {
@@ -274,6 +328,31 @@ public sealed class PprofTests
     {
         using var buffer = new MemoryStream();
         using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true)) gzip.Write(bytes);
+        return buffer.ToArray();
+    }
+
+    private static void InTemporaryDirectory(Action<string> test)
+    {
+        var directory = Directory.CreateTempSubdirectory("leakassert-pprof-");
+        try
+        {
+            test(directory.FullName);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>A gzip bomb: that many zero bytes in about a thousandth of the space, never all in memory at once.</summary>
+    internal static byte[] GzipOfZeros(long bytes)
+    {
+        using var buffer = new MemoryStream();
+        using (var gzip = new GZipStream(buffer, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            var zeros = new byte[1 << 20];
+            for (var left = bytes; left > 0; left -= zeros.Length) gzip.Write(zeros, 0, (int)Math.Min(left, zeros.Length));
+        }
         return buffer.ToArray();
     }
 }

@@ -20,10 +20,61 @@ internal static class PprofReader
     /// <summary>Name of a profile whose comment has no "leakassert:NAME".</summary>
     internal const string UnnamedProfile = "profile";
 
+    /// <summary>
+    /// The most bytes read as one profile: the file, and what its gzip data decompresses to. It is generous for a heap
+    /// profile of sampled allocations, and keeps a gzip bomb (1 GiB of zeros fits in 1 MB) from costing more.
+    /// </summary>
+    internal const long MaxProfileBytes = 256L << 20;
+
     private const string Expected = "expected a gzipped pprof profile (.pb.gz)";
 
-    /// <summary>Reads a .pb.gz file; messages name the file by its file name.</summary>
-    public static HeapProfile Read(string path) => Read(File.ReadAllBytes(path), Path.GetFileName(path));
+    // "256MB", as pprof prints sizes: a whole number of MB needs no formatter from outside this folder.
+    private static string TooLarge(string source, string what) =>
+        string.Create(CultureInfo.InvariantCulture, $"{source} is too large: {what} more than {MaxProfileBytes >> 20}MB, the most LeakAssert reads as one profile.");
+
+    /// <summary>Reads a .pb.gz file; messages name the file by its file name, or by the path when there is no file.</summary>
+    /// <exception cref="FileNotFoundException">Nothing is at the path.</exception>
+    public static HeapProfile Read(string path)
+    {
+        // Opening a directory fails as "access denied", and a missing directory on the way is not a
+        // FileNotFoundException: both would name the path in .NET's words, not ours.
+        if (Directory.Exists(path)) throw new InvalidDataException($"{path} is a directory, not a profile: {Expected}.");
+        FileStream file;
+        try
+        {
+            file = File.OpenRead(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FileNotFoundException($"{path} does not exist: {Expected}.", path, e);
+        }
+        var name = Path.GetFileName(path);
+        using (file)
+            return Read(ReadCapped(file) ?? throw new InvalidDataException(TooLarge(name, "the file holds")), name);
+    }
+
+    /// <summary>The whole file, or null when it holds more than <see cref="MaxProfileBytes"/>; only a length says so unread.</summary>
+    private static byte[]? ReadCapped(FileStream file)
+    {
+        // A pipe or a device has no length (0): it is read until it ends or passes the cap.
+        var length = file.CanSeek ? file.Length : 0;
+        if (length > MaxProfileBytes) return null;
+        var data = new byte[length > 0 ? length : 1 << 16];
+        var filled = 0;
+        while (true)
+        {
+            var read = file.Read(data, filled, data.Length - filled);
+            if (read == 0) return data[..filled];
+            filled += read;
+            if (filled < data.Length) continue;
+            // Full: one more byte says whether the file ends here, without an array that could hold it.
+            var next = file.ReadByte();
+            if (next < 0) return data;
+            if (filled == MaxProfileBytes) return null;
+            Array.Resize(ref data, (int)Math.Min(2L * data.Length, MaxProfileBytes));
+            data[filled++] = (byte)next;
+        }
+    }
 
     /// <summary>Reads the bytes of a .pb.gz file; <paramref name="source"/> names them in error messages.</summary>
     public static HeapProfile Read(byte[] data, string source)
@@ -56,21 +107,43 @@ internal static class PprofReader
         const int HeaderAndTrailer = 18;
         var truncated = new InvalidDataException($"{source} is truncated gzip data: its compressed stream ends early; expected a complete gzipped pprof profile (.pb.gz).");
         if (data.Length < HeaderAndTrailer) throw truncated;
-        using var output = new MemoryStream();
+        // Two passes: the first only counts, so that a bomb is refused having kept nothing, and a profile then comes
+        // out into an array of its exact size. The trailer's length cannot decide alone: a cut-off file's is garbage.
+        var length = Decompress(data, source, into: null);
+        if (length > MaxProfileBytes) throw new InvalidDataException(TooLarge(source, "its gzip data decompresses to"));
+        // .NET stops quietly at the end of a cut-off stream (it checks the CRC only when the trailer is there), so a
+        // truncated file shows as a trailer that does not match what came out. pprof writes one gzip member only.
+        var isize = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(data.Length - 4));
+        if (isize != (uint)length) throw truncated;
+        var output = new byte[length];
+        Decompress(data, source, output);
+        return output;
+    }
+
+    /// <summary>
+    /// Decompresses <paramref name="data"/> into <paramref name="into"/>, or with null only counts, stopping once more
+    /// than <see cref="MaxProfileBytes"/> came out; returns how many bytes did.
+    /// </summary>
+    private static long Decompress(byte[] data, string source, byte[]? into)
+    {
         try
         {
             using var gzip = new GZipStream(new MemoryStream(data, writable: false), CompressionMode.Decompress);
-            gzip.CopyTo(output);
+            if (into is not null)
+            {
+                gzip.ReadExactly(into);
+                return into.Length;
+            }
+            var scratch = new byte[1 << 16];
+            long length = 0;
+            int read;
+            while (length <= MaxProfileBytes && (read = gzip.Read(scratch)) > 0) length += read;
+            return length;
         }
         catch (InvalidDataException e)
         {
             throw new InvalidDataException($"{source} is corrupt gzip data: it fails to decompress or its checksum does not match; {Expected}.", e);
         }
-        // .NET stops quietly at the end of a cut-off stream (it checks the CRC only when the trailer is there), so a
-        // truncated file shows as a trailer that does not match what came out. pprof writes one gzip member only.
-        var isize = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(data.Length - 4));
-        if (isize != (uint)output.Length) throw truncated;
-        return output.ToArray();
     }
 
     private static Proto.Profile? TryParse(byte[] bytes)

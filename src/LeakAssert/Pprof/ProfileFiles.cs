@@ -45,9 +45,16 @@ public static class PprofFiles
     /// Reads a pprof heap profile: one LeakAssert wrote comes back with every field (the variance rounded to a whole
     /// byte², as pprof's values are integers); another with the four heap
     /// sample types (alloc_objects, alloc_space, inuse_objects, inuse_space) reads with what it has. Uncompressed
-    /// profile.proto is accepted too, as pprof accepts it.
+    /// profile.proto is accepted too, as pprof accepts it. A file of more than 256 MiB, or one whose gzip data
+    /// decompresses to more, is refused as soon as that is known, so that a gzip bomb costs no more than that.
     /// </summary>
-    /// <exception cref="InvalidDataException">The file is not gzip, is truncated, or holds no such profile; the message says which.</exception>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is null or empty.</exception>
+    /// <exception cref="FileNotFoundException">Nothing is at <paramref name="path"/> (the file or a directory on the way is missing).</exception>
+    /// <exception cref="InvalidDataException">
+    /// <paramref name="path"/> is a directory, or the file is not gzip, is truncated, is too large or holds no such profile;
+    /// the message says which, in one sentence.
+    /// </exception>
+    /// <exception cref="UnauthorizedAccessException">The file may not be read; the message is the system's.</exception>
     public static HeapProfile Read(string path)
     {
         if (string.IsNullOrWhiteSpace(path))
