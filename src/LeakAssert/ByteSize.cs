@@ -1,3 +1,4 @@
+using System.Globalization;
 using LeakAssert.Text;
 
 namespace LeakAssert;
