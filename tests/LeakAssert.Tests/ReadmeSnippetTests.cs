@@ -22,6 +22,23 @@ public sealed partial class ReadmeSnippetTests
         }
     }
 
+    [Fact]
+    public void CI_runs_exactly_the_test_command_the_README_gives()
+    {
+        var root = DemoProcessTests.RepositoryRoot();
+        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        var command = QuickStart().Match(readme).Groups["test"].Value.Trim();
+
+        command.Should().Be("./test.sh", "the quick start's second command runs the tests");
+        File.ReadAllLines(Path.Combine(root, ".ci", "run")).Should().Contain(l => l.TrimStart().StartsWith(command + " ", StringComparison.Ordinal),
+            ".ci/run must run the README's test command itself");
+        File.ReadAllText(Path.Combine(root, "test.sh")).Should().Contain("apt-get install -y --no-install-recommends \"${missing[@]}\"",
+            "the test command installs what the tests need when it is missing");
+    }
+
+    [GeneratedRegex(@"## Quick start.*?```bash\n[^\n]*\n(?<test>[^#\n]*)#", RegexOptions.Singleline)]
+    private static partial Regex QuickStart();
+
     private static string[] Lines(string text) => text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
 
     [GeneratedRegex(@"<!-- snippet: (?<file>[^ ]+) -->\s*```csharp\n(?<code>.*?)```", RegexOptions.Singleline)]
