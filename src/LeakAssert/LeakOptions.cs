@@ -35,6 +35,19 @@ public sealed record LeakOptions
     /// <summary>Samples wanted behind rising growth before its sites are trusted; they size the attribution pass. Default 20; 1 to 10,000.</summary>
     public int MinAttributionSamples { get; init; } = 20;
 
+    /// <summary>
+    /// How long one call may take, waiting for another call's measurement included, before it gives up: it then
+    /// restores the GC latency mode, stops the sampling session and deletes its files, releases the measurement lock,
+    /// and throws a <see cref="TimeoutException"/> naming the iteration that was running and for how long. A workload
+    /// blocked in a wait is interrupted; one that never blocks runs on, on its own thread. Default (null): 5 minutes,
+    /// or twice <see cref="TimeBudget"/> plus <see cref="AttributionBudget"/> plus a minute when that is longer;
+    /// 100 ms to 24 hours, or <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> for none.
+    /// </summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>The timeout in force: <see cref="Timeout"/>, or its default for these budgets.</summary>
+    internal TimeSpan RunTimeout => Timeout ?? TimeSpan.FromTicks(Math.Max(TimeSpan.FromMinutes(5).Ticks, (2 * (TimeBudget + AttributionBudget) + TimeSpan.FromMinutes(1)).Ticks));
+
     /// <summary>EventPipe's buffer for the session. Small buffers lose events under heavy GC traffic; tests use that.</summary>
     internal int SessionBufferMB { get; init; } = 64;
 
@@ -55,6 +68,8 @@ public sealed record LeakOptions
             throw new ArgumentOutOfRangeException(nameof(TimeBudget), $"LeakOptions.TimeBudget must be between 10 ms and 1 hour, but was {o.TimeBudget}.");
         if (o.MinAttributionSamples is < 1 or > 10_000)
             throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), $"LeakOptions.MinAttributionSamples must be between 1 and 10,000, but was {o.MinAttributionSamples}.");
+        if (o.Timeout is { } timeout && timeout != System.Threading.Timeout.InfiniteTimeSpan && (timeout < TimeSpan.FromMilliseconds(100) || timeout > TimeSpan.FromHours(24)))
+            throw new ArgumentOutOfRangeException(nameof(Timeout), $"LeakOptions.Timeout must be between 100 ms and 24 hours, or Timeout.InfiniteTimeSpan for none, but was {timeout}.");
         if (!Enum.IsDefined(o.Sampling))
             throw new ArgumentOutOfRangeException(nameof(Sampling), $"LeakOptions.Sampling must be WhenGrowing, Always or Off, but was {(int)o.Sampling}.");
         return o;

@@ -47,7 +47,7 @@ public sealed class RunnerTests
     }
 
     private static string[] LeakAssertTempFolders() =>
-        Directory.GetDirectories(Path.GetTempPath(), "leakassert-*");
+        Directory.GetDirectories(Path.GetTempPath(), Sampling.SamplingSession.FolderPrefix + "*");
 
     [Fact]
     public void A_workload_that_calls_Leak_Profile_is_refused_instead_of_waiting_on_itself()

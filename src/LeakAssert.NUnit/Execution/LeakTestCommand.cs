@@ -19,6 +19,8 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
     {
         var test = context.CurrentTest;
         var leakTest = LeakTestContext.For(test.TypeInfo?.Name ?? test.ClassName ?? "Test", test.MethodName ?? test.Name, test.Arguments);
+        // NUnit's [CancelAfter] cancels this token: every measurement of the test honours it.
+        using (Runner.CancelWith(context.CancellationToken))
         using (LeakTestContext.Enter(leakTest))
         {
             LeakTestSettings.PrepareProcess();

@@ -64,7 +64,7 @@ internal static class ForcedGc
     private sealed class LatencyScope : IDisposable
     {
         private readonly GCLatencyMode _previous = GCSettings.LatencyMode;
-        private bool _disposed;
+        private int _disposed;
 
         public LatencyScope()
         {
@@ -74,10 +74,10 @@ internal static class ForcedGc
             Collect();
         }
 
+        // Once, from whichever thread comes first: a run's guard restores the mode for a workload that never returns.
         public void Dispose()
         {
-            if (_disposed) return;
-            _disposed = true;
+            if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
             GCSettings.LatencyMode = _previous;
         }
     }

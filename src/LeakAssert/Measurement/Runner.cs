@@ -12,39 +12,109 @@ namespace LeakAssert.Measurement;
 /// </summary>
 internal static class Runner
 {
-    // The GC heap and the EventPipe session are process-wide: two measurements at once would see each other's
-    // objects. Concurrent calls in one process therefore take turns.
-    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
-
     // Set inside a measurement (it flows into async workloads): a workload that profiles would wait on itself.
     private static readonly AsyncLocal<bool> Measuring = new();
 
-    public static async ValueTask<LeakProfile> RunAsync(Workload workload, int? iterations, LeakOptions options)
+    // The test framework's own cancellation for the calls of one test (NUnit's [CancelAfter]), set by its adapter.
+    private static readonly AsyncLocal<CancellationToken> FrameworkCancellation = new();
+
+    /// <summary>Makes <paramref name="token"/> cancel every measurement started in this flow until disposed.</summary>
+    public static IDisposable CancelWith(CancellationToken token)
     {
-        if (Measuring.Value)
-            throw new InvalidOperationException("Leak.Profile was called from inside a workload that Leak.Profile is measuring; profile the inner workload on its own instead.");
-        await OneAtATime.WaitAsync().ConfigureAwait(false);
+        var previous = FrameworkCancellation.Value;
+        FrameworkCancellation.Value = token;
+        return new Restore(() => FrameworkCancellation.Value = previous);
+    }
+
+    /// <summary>
+    /// Measures a sync workload on the caller's thread, from the wait for the lock to the last iteration: state the
+    /// caller keeps in a [ThreadStatic] field is the workload's too, as in a plain loop.
+    /// </summary>
+    public static LeakProfile Run(Workload workload, int? iterations, LeakOptions options, CancellationToken cancellation = default)
+    {
+        RefuseNested();
+        using var linked = Link(cancellation, out var token);
+        using var ticket = MeasurementLock.Enter(options.RunTimeout, token, workload.Progress);
+        Measuring.Value = true;
         try
         {
-            Measuring.Value = true;
-            return await MeasureAsync(workload, iterations, options).ConfigureAwait(false);
+            // A sync workload never yields: the whole run completes here, on this thread.
+            var run = MeasureAsync(workload, iterations, options, ticket, token);
+            return run.IsCompleted ? run.Result : run.AsTask().GetAwaiter().GetResult();
         }
         finally
         {
             Measuring.Value = false;
-            OneAtATime.Release();
         }
     }
 
-    private static async ValueTask<LeakProfile> MeasureAsync(Workload workload, int? requestedIterations, LeakOptions options)
+    /// <summary>Measures an async workload; its iterations are awaited one after another.</summary>
+    public static async ValueTask<LeakProfile> RunAsync(Workload workload, int? iterations, LeakOptions options, CancellationToken cancellation = default)
+    {
+        RefuseNested();
+        using var linked = Link(cancellation, out var token);
+        using var ticket = await MeasurementLock.EnterAsync(options.RunTimeout, token, workload.Progress).ConfigureAwait(false);
+        Measuring.Value = true;
+        return await MeasureAsync(workload, iterations, options, ticket, token).ConfigureAwait(false);
+    }
+
+    private static void RefuseNested()
+    {
+        if (Measuring.Value)
+            throw new InvalidOperationException("Leak.Profile was called from inside a workload that Leak.Profile is measuring; profile the inner workload on its own instead.");
+    }
+
+    // The caller's token and the framework's, as one.
+    private static CancellationTokenSource? Link(CancellationToken caller, out CancellationToken token)
+    {
+        var framework = FrameworkCancellation.Value;
+        if (!framework.CanBeCanceled || framework == caller)
+        {
+            token = caller;
+            return null;
+        }
+        if (!caller.CanBeCanceled)
+        {
+            token = framework;
+            return null;
+        }
+        var linked = CancellationTokenSource.CreateLinkedTokenSource(caller, framework);
+        token = linked.Token;
+        return linked;
+    }
+
+    private static async ValueTask<LeakProfile> MeasureAsync(Workload workload, int? requestedIterations, LeakOptions options, IDisposable ticket,
+        CancellationToken cancellation)
+    {
+        using var guard = new RunGuard(options.RunTimeout, cancellation, workload.Progress);
+        guard.OnGiveUp(ticket.Dispose);
+        workload.Cancellation = guard.GiveUp;
+        // A sync workload runs on this thread: one blocked in a wait is interrupted when the guard gives up.
+        guard.InterruptCallerWhileRunning(!workload.IsAsync);
+        LeakProfile profile;
+        try
+        {
+            profile = await MeasureGuardedAsync(workload, requestedIterations, options, guard).ConfigureAwait(false);
+        }
+        catch (Exception e) when (guard.HasFired)
+        {
+            throw guard.Failure(e);
+        }
+        if (!guard.TryComplete()) throw guard.Failure(null);
+        return profile;
+    }
+
+    private static async ValueTask<LeakProfile> MeasureGuardedAsync(Workload workload, int? requestedIterations, LeakOptions options, RunGuard guard)
     {
         var clock = Stopwatch.StartNew();
         using var sampling = new SamplingSession(options.SessionBufferMB);
+        guard.OnGiveUp(sampling.Dispose);
         if (options.Sampling == SamplingMode.Off) sampling.Skip("sampling was turned off (SamplingMode.Off)");
         MeasuredPass measured;
         RepeatPass repeat;
-        using (ForcedGc.NoBackgroundGc())
+        using (var latency = ForcedGc.NoBackgroundGc())
         {
+            guard.OnGiveUp(latency.Dispose);
             try
             {
                 if (options.Sampling == SamplingMode.Always) sampling.TryStart();
@@ -170,6 +240,11 @@ internal static class Runner
     }
 
     private const int RepeatSegments = 4;
+
+    private sealed class Restore(Action exit) : IDisposable
+    {
+        public void Dispose() => exit();
+    }
 
     /// <summary>
     /// Warmup that also times the workload: batches of 1, 2, 4, ... until a tenth of the budget has passed (or the

@@ -11,12 +11,16 @@ internal static class WorkloadLoop
     internal const string IterationKey = "LeakAssert.Iteration";
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void RunSync(Action workload, int first, int count, string phase)
+    public static void RunSync(Action workload, int first, int count, string phase, Progress progress)
     {
         var i = first;
         try
         {
-            for (; i < first + count; i++) Call(workload);
+            for (; i < first + count; i++)
+            {
+                progress.Iteration = i + 1;
+                Call(workload);
+            }
         }
         catch (Exception ex)
         {
@@ -26,12 +30,20 @@ internal static class WorkloadLoop
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static async ValueTask RunAsync(Func<ValueTask> workload, int first, int count, string phase)
+    public static async ValueTask RunAsync(Func<ValueTask> workload, int first, int count, string phase, Progress progress, CancellationToken cancellation)
     {
         var i = first;
         try
         {
-            for (; i < first + count; i++) await Call(workload).ConfigureAwait(false);
+            for (; i < first + count; i++)
+            {
+                progress.Iteration = i + 1;
+                var iteration = Call(workload);
+                // An iteration that has not finished is awaited only until the run's guard gives up on it (a timeout
+                // or a cancellation); it may go on running, but the caller is not held. Finished ones cost nothing.
+                if (iteration.IsCompleted || !cancellation.CanBeCanceled) await iteration.ConfigureAwait(false);
+                else await iteration.AsTask().WaitAsync(cancellation).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {

@@ -9,8 +9,13 @@ namespace LeakAssert.Sampling;
 /// </summary>
 internal sealed class SamplingSession(int bufferMB) : IDisposable
 {
+    // Stop and Dispose may come from a run's guard on another thread, for a workload that never returns.
+    private readonly object _gate = new();
     private DirectoryInfo? _directory;
     private EventPipeRecorder? _recorder;
+
+    /// <summary>The start of this process's session folders' names, in the temp folder.</summary>
+    public static string FolderPrefix => $"leakassert-session-{Environment.ProcessId}-";
 
     /// <summary>Why there is or will be no profile; null while there may be one.</summary>
     public string? Problem { get; private set; }
@@ -24,16 +29,21 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
     /// <summary>Starts recording; on failure <see cref="Problem"/> says why and the run goes on without it.</summary>
     public bool TryStart()
     {
-        _directory ??= Directory.CreateTempSubdirectory("leakassert-");
-        _recorder = EventPipeRecorder.TryStart(_directory.FullName, bufferMB, out var failure);
-        if (_recorder is null) Problem = failure;
-        return _recorder is not null;
+        lock (_gate)
+        {
+            // Named by process, so that a process can tell its own session folders from another LeakAssert run's.
+            _directory ??= Directory.CreateTempSubdirectory(FolderPrefix);
+            _recorder = EventPipeRecorder.TryStart(_directory.FullName, bufferMB, out var failure);
+            if (_recorder is null) Problem = failure;
+            return _recorder is not null;
+        }
     }
 
     /// <summary>Stops recording (inside the measured window, also when the workload threw).</summary>
     public void Stop()
     {
-        if (_recorder is not null && !_recorder.TryStop(out var failure)) Problem = failure;
+        lock (_gate)
+            if (_recorder is not null && !_recorder.TryStop(out var failure)) Problem = failure;
     }
 
     /// <summary>
@@ -56,7 +66,16 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
 
     public void Dispose()
     {
-        _recorder?.Dispose();
+        lock (_gate)
+        {
+            _recorder?.Dispose();
+            _recorder = null;
+            DeleteDirectory();
+        }
+    }
+
+    private void DeleteDirectory()
+    {
         if (_directory is null) return;
         try { _directory.Delete(recursive: true); }
         catch (IOException) { /* a temp folder left behind must not fail the test; the OS cleans /tmp */ }

@@ -63,7 +63,11 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
     /// </summary>
     public async Task<string?> RunBodyAsync(Workload workload, FailureRecorder test)
     {
-        var profile = await Runner.RunAsync(workload, Iterations, LeakOptions.Validated(Options(), Iterations)).ConfigureAwait(false);
+        var options = LeakOptions.Validated(Options(), Iterations);
+        // A sync body runs on the test's own thread, as the framework would run it.
+        var profile = workload.IsAsync
+            ? await Runner.RunAsync(workload, Iterations, options).ConfigureAwait(false)
+            : Runner.Run(workload, Iterations, options);
         var failed = Verdicts(profile).FirstOrDefault(v => !v.Passed);
         if (failed is null) return null;
         return LeakReport.ToText(profile, failed).TrimEnd('\n') + "\n" + test.Record(profile, failed);
@@ -85,8 +89,7 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
     public static void PrepareProcess()
     {
         if (Interlocked.Exchange(ref _prepared, 1) == 0)
-            Runner.RunAsync(Workload.Of(static () => { }), 2_000, LeakOptions.Validated(new LeakOptions { Sampling = SamplingMode.Off }, 2_000))
-                .AsTask().GetAwaiter().GetResult();
+            Runner.Run(Workload.Of(static () => { }), 2_000, LeakOptions.Validated(new LeakOptions { Sampling = SamplingMode.Off }, 2_000));
         ForcedGc.Quiesce(TimeSpan.FromSeconds(1));
     }
 }
