@@ -20,6 +20,10 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
     public static Verdict PerIteration(LeakProfile p, PerIterationBound bound)
     {
         var g = p.Growth;
+        var expected = $"at most {bound.Size} retained per iteration";
+        // Undecidable is not a pass: with 2 to 4 checkpoints a steady 1 MB leak read as "flat" or "levelled off".
+        if (p.Checkpoints.Count < GrowthFit.MinCheckpointsForTrend)
+            return new Verdict(false, expected, TooFewCheckpoints(p));
         var leak = g.ExceedsWhileRising(bound.Size.Bytes);
         string finding;
         if (leak && p.RepeatPass is { } pass && NotRepeated(g, bound.Size.Bytes, pass))
@@ -35,8 +39,16 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
             finding = $"retained {Bytes(g.SlopeBytesPerIteration)} per iteration, not above the bound with 99% confidence (lower bound {Bytes(g.SlopeLowerBound99)})";
         else
             finding = $"growth levelled off: the second half's 99% lower bound is {Bytes(g.TailSlopeLowerBound99)} per iteration";
-        return new Verdict(!leak, $"at most {bound.Size} retained per iteration", finding);
+        return new Verdict(!leak, expected, finding);
     }
+
+    /// <summary>Why a per-iteration bound cannot be decided on so few checkpoints, and the iterations it needs.</summary>
+    /// <remarks>
+    /// The runner takes a checkpoint after every iteration when there are fewer iterations than checkpoints (at least
+    /// 4 are asked for), so n iterations give n + 1 checkpoints, the baseline included.
+    /// </remarks>
+    private static string TooFewCheckpoints(LeakProfile p) =>
+        $"had only {Count(p.Checkpoints.Count)} checkpoints over {Count(p.Iterations)} iterations, too few to tell a leak from a cache that levels off: a per-iteration bound needs at least {Count(GrowthFit.MinCheckpointsForTrend - 1)} iterations";
 
     /// <summary>
     /// The repeat pass refutes a leak when it retained far less than a leak would have: a step from a test host's
