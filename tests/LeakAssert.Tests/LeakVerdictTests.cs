@@ -100,6 +100,32 @@ public sealed class LeakVerdictTests
         clean.Should().NotRetainMoreThan(64.Bytes().PerIteration());
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Too_few_iterations_never_pass_a_per_iteration_bound(int iterations)
+    {
+        var keep = new List<byte[]>();
+        var profile = Leak.Profile(() => keep.Add(new byte[1 << 20]), iterations, new LeakOptions { Warmup = 0 });
+
+        var act = () => profile.Should().NotRetainMoreThan(0.Bytes().PerIteration());
+
+        act.Should().Throw<XunitException>("{0} iterations of a 1 MB leak cannot tell a leak from a plateau\n{1}", iterations, profile.Report())
+            .WithMessage("*too few to tell a leak from a cache that levels off*at least 4 iterations*");
+        profile.Should().NotRetainMoreThan(16.MB(), "a total bound is still decided\n{0}", profile.Report());
+        GC.KeepAlive(keep);
+    }
+
+    [Fact]
+    public void Two_thousand_iterations_that_keep_nothing_pass_a_per_iteration_bound()
+    {
+        var keep = new List<byte[]>();
+        var profile = Leak.Profile(() => { keep.Clear(); keep.Add(new byte[1_000]); }, 2_000, new LeakOptions { Warmup = 0 });
+
+        profile.Should().NotRetainMoreThan(0.Bytes().PerIteration(), "one array is replaced each iteration\n{0}", profile.Report());
+    }
+
     [Fact]
     public void The_smallest_leak_a_bare_object_per_iteration_is_caught_over_ten_thousand_iterations()
     {

@@ -26,6 +26,12 @@ public sealed record GrowthFit(
     /// <summary>The confidence of the lower bounds.</summary>
     public const double Confidence = 0.99;
 
+    /// <summary>
+    /// Checkpoints, the baseline included, below which a leak cannot be told from a cache that levels off: the second
+    /// half is the last <c>Count - Count / 2</c> checkpoints, and a line with a confidence bound needs 3 of them.
+    /// </summary>
+    internal const int MinCheckpointsForTrend = 5;
+
     /// <summary>Whether retained growth is, with 99% confidence, above <paramref name="bytesPerIteration"/> and still rising at the end.</summary>
     /// <remarks>
     /// Significance alone is not enough: in a quiet process the checkpoints are so steady that a few bytes of

@@ -52,15 +52,21 @@ internal static class LeakReport
         [
             Inv($"Retained {p.RetainedGrowth} over {Count(p.Iterations)} iterations (after {Count(p.Warmup)} warmup{chosen})."),
             Inv($"Growth per iteration: {Bytes(g.SlopeBytesPerIteration)} (99% lower bound {Bytes(g.SlopeLowerBound99)}; least squares over {p.Checkpoints.Count} checkpoints, R² {g.RSquared:F2}); second half {Bytes(g.TailSlopeBytesPerIteration)} (99% lower bound {Bytes(g.TailSlopeLowerBound99)})."),
-            g.Trend switch
+            TrendSentence(p),
+            Inv($"Traffic: {Bytes(p.AllocatedBytesPerIteration)} allocated per iteration ({p.TrafficScope})."),
+        ];
+    }
+
+    // With too few checkpoints the fit's trend is an artefact (no second half to fit), so the report says so instead.
+    private static string TrendSentence(LeakProfile p) =>
+        p.Checkpoints.Count < GrowthFit.MinCheckpointsForTrend
+            ? Inv($"Trend: not decided: {Count(p.Checkpoints.Count)} checkpoints are too few to fit a second half, so a leak and a cache that levels off look alike.")
+            : p.Growth.Trend switch
             {
                 GrowthTrend.Rising => "Trend: still rising at the end, as a leak does.",
                 GrowthTrend.Plateau => "Trend: grew, then levelled off in the second half, as a cache that fills does.",
                 _ => Inv($"Trend: flat: no steady growth beyond the {Bytes(GrowthFit.NoiseFloorBytes)} noise floor of a forced-GC measurement, with 99% confidence."),
-            },
-            Inv($"Traffic: {Bytes(p.AllocatedBytesPerIteration)} allocated per iteration ({p.TrafficScope})."),
-        ];
-    }
+            };
 
     private static void WriteCheckpoints(TextWriter w, LeakProfile p)
     {
