@@ -118,6 +118,24 @@ public sealed class RepeatPassHeapTests
     }
 
     [Fact]
+    public void Without_a_session_growth_that_stops_with_the_measured_pass_gets_a_repeat_pass_long_enough_to_refute_it()
+    {
+        var calls = 0;
+        var keep = new List<object>(1_100);
+        // 12 B an iteration kept during the 2,000 measured iterations (after 200 warmup) and never again: growth
+        // from something that stopped, not a leak, with a lower bound too small for a pass as long as the measured one.
+        var profile = Leak.Profile(() => { if (++calls is > 200 and <= 2_200 && calls % 2 == 0) keep.Add(new object()); }, iterations: 2_000,
+            new LeakOptions { Sampling = SamplingMode.Off });
+
+        profile.Growth.Trend.Should().Be(GrowthTrend.Rising, "the measured pass grew steadily\n{0}", profile.Report());
+        var wanted = 4 * 16 * 1024 / profile.Growth.SlopeLowerBound99;
+        wanted.Should().BeGreaterThan(2_000, "the old pass, as long as the measured one, could not have refuted it\n{0}", profile.Report());
+        profile.RepeatPass!.Value.Iterations.Should().BeGreaterThanOrEqualTo((int)wanted, "a leak at the lower bound retains four noise floors over it\n{0}", profile.Report());
+        profile.Should().NotRetainMoreThan(0.Bytes().PerIteration(), "the growth does not repeat\n{0}", profile.Report());
+        GC.KeepAlive(keep);
+    }
+
+    [Fact]
     public void Flat_growth_is_not_run_again()
     {
         var profile = Leak.Profile(() => Garbage.Churn(), iterations: 1_000);

@@ -213,7 +213,9 @@ internal static class Runner
             }
             else
             {
-                sampling.Skip(fit.Trend == GrowthTrend.Plateau
+                sampling.Skip(measured.Checkpoints.Count < GrowthFit.MinCheckpointsForTrend
+                    ? "the run had too few checkpoints to tell growth from noise, so no sampled pass ran"
+                    : fit.Trend == GrowthTrend.Plateau
                     ? "the growth levelled off and a second pass would not repeat it, so no sampled pass ran (SamplingMode.Always profiles the measured iterations themselves)"
                     : "the exact figures show no growth to attribute, so no sampled pass ran (SamplingMode.Always profiles every run)");
             }
@@ -224,9 +226,7 @@ internal static class Runner
         // workload's growth nor its profile.
         if (separate) checkpoints.Add(Checkpoint(index++, iterations));
 
-        var extra = sampling.IsRecording ? RepeatIterations(fit, iterations, profileStart is not null, measured.Time, options)
-            : separate ? iterations
-            : 0;
+        var extra = RepeatIterations(fit, iterations, separate, sampling.IsRecording, measured.Time, options);
         var done = iterations;
         var segments = Math.Min(RepeatSegments, extra);
         for (var k = 1; k <= segments; k++)
@@ -297,15 +297,23 @@ internal static class Runner
     /// within the attribution budget; when the session already covered the measured iterations, only what is still
     /// missing is run, within the budget. At most 64 times the measured run.
     /// </summary>
-    private static int RepeatIterations(GrowthFit fit, int iterations, bool separatePass, TimeSpan measuredTime, LeakOptions options)
+    private static int RepeatIterations(GrowthFit fit, int iterations, bool separatePass, bool recording, TimeSpan measuredTime, LeakOptions options)
     {
         if (fit.Trend != GrowthTrend.Rising || fit.SlopeBytesPerIteration <= 0) return 0;
-        var wantedBytes = options.MinAttributionSamples * SampleWeight.BytesPerSample * 1.25; // a margin for sampling luck
-        var wanted = (long)Math.Ceiling(wantedBytes / fit.SlopeBytesPerIteration);
-        var free = separatePass ? Math.Min(wanted, iterations) : 0;
-        if (!separatePass) wanted = Math.Max(0, wanted - iterations);
+        var wanted = 0L;
+        if (recording)
+        {
+            var wantedBytes = options.MinAttributionSamples * SampleWeight.BytesPerSample * 1.25; // a margin for sampling luck
+            wanted = (long)Math.Ceiling(wantedBytes / fit.SlopeBytesPerIteration);
+            if (!separatePass) wanted = Math.Max(0, wanted - iterations);
+        }
+        // Long enough for the verdict's repeat-pass rule to tell a one-off step from a leak: over it, a leak at the
+        // measured lower-bound slope retains four times the noise floor (Verdict.NotRepeated).
+        if (separatePass)
+            wanted = Math.Max(wanted, (long)Math.Ceiling(4.0 * GrowthFit.NoiseFloorBytes / Math.Max(fit.SlopeLowerBound99, 1e-3)));
+        var free = !separatePass ? 0 : recording ? Math.Min(wanted, iterations) : iterations;
         var perIteration = measuredTime.TotalSeconds / iterations;
-        var affordable = perIteration <= 0 ? wanted : (long)(options.AttributionBudget.TotalSeconds / perIteration);
+        var affordable = perIteration <= 0 ? wanted : (long)Math.Min(long.MaxValue / 2, options.AttributionBudget.TotalSeconds / perIteration);
         var extra = Math.Max(free, Math.Min(wanted, free + affordable));
         return (int)Math.Clamp(extra, separatePass ? 1 : 0, Math.Min(64L * iterations, int.MaxValue - iterations));
     }
