@@ -17,6 +17,9 @@ public sealed record LeakOptions
     /// </summary>
     public TimeSpan TimeBudget { get; init; } = DefaultTimeBudget;
 
+    /// <summary>The fewest measured iterations a time budget chooses, however slow the workload.</summary>
+    internal const int MinBudgetIterations = 16;
+
     // The one home of the time budget's default and range; the [LeakTest] attributes' TimeBudgetSeconds share them.
     internal static readonly TimeSpan DefaultTimeBudget = TimeSpan.FromSeconds(2);
     internal static readonly TimeSpan MinTimeBudget = TimeSpan.FromMilliseconds(10);

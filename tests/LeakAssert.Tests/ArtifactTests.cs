@@ -68,6 +68,40 @@ public sealed class ArtifactTests : IDisposable
         act.Should().Throw<PathTooLongException>().WithMessage("the artifact file name for CartTests.mmm* is * bytes, over the 255 a file system accepts; shorten the test's class or method name, or its data row's arguments.");
     }
 
+    // The longest file is "{name}.before.pb.gz" (13 bytes of suffix): a name of 242 bytes is the longest that fits
+    // in the 255 a file name may have. ASCII 'm' is one byte, 'é' two.
+    [Theory]
+    [InlineData(242, "m", true)]
+    [InlineData(243, "m", false)]
+    [InlineData(244, "m", false)]
+    [InlineData(242, "é", true)]
+    [InlineData(243, "é", false)]
+    [InlineData(244, "é", false)]
+    public void The_name_guard_checks_the_longest_artifact_file_name_to_the_byte(int nameBytes, string letter, bool fits)
+    {
+        var letterBytes = System.Text.Encoding.UTF8.GetByteCount(letter);
+        var prefix = "C.";
+        var method = new string('m', (nameBytes - prefix.Length) % letterBytes) + string.Concat(Enumerable.Repeat(letter, (nameBytes - prefix.Length) / letterBytes));
+        var context = new LeakTestContext("C", method, null);
+        System.Text.Encoding.UTF8.GetByteCount(context.TestName).Should().Be(nameBytes);
+        var profile = Leak.Profile(new StaticListLeak().Remember, iterations: 500, new LeakOptions { Sampling = SamplingMode.Always, AttributionBudget = TimeSpan.Zero });
+        StaticListLeak.Clear();
+
+        var result = ArtifactWriter.WriteFailure(context, profile, Verdicts.Verdict.Total(profile, 0.Bytes()));
+
+        if (fits)
+        {
+            result.Problem.Should().BeNull(profile.Report());
+            result.Files.Should().HaveCount(5, "every file, the pprof ones included, is written\n{0}", profile.Report());
+            result.Files.Should().OnlyContain(f => File.Exists(f.Path));
+        }
+        else
+        {
+            result.Files.Should().BeEmpty("no file is half-written when the longest would not fit");
+            result.Problem.Should().Match($"the artifact file name for C.* is {nameBytes + 13} bytes, over the 255 a file system accepts; shorten *");
+        }
+    }
+
     [Fact]
     public void A_root_too_deep_names_the_variable_that_moves_it()
     {

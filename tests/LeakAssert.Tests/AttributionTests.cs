@@ -113,8 +113,10 @@ public sealed class AttributionTests
         var profile = Leak.Profile(() => SmallLeak.Sink.Add(new byte[40]), iterations: 2_000, new LeakOptions { Sampling = SamplingMode.Always });
         SmallLeak.Sink.Clear();
 
-        profile.ProfiledFromIteration.Should().Be(0);
-        profile.RepeatPassIterations.Should().BeGreaterThan(2_000);
+        profile.SamplingProblem.Should().BeNull(profile.Report());
+        profile.Growth.Trend.Should().Be(Measurement.GrowthTrend.Rising, profile.Report());
+        profile.ProfiledFromIteration.Should().Be(0, profile.Report());
+        profile.RepeatPassIterations.Should().BeGreaterThan(2_000, profile.Report());
         profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(8, profile.Report());
         profile.Report().Should().Contain("more iterations ran for attribution only");
     }

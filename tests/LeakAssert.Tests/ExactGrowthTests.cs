@@ -34,7 +34,8 @@ public sealed class ExactGrowthTests
         var calls = 0;
         var profile = Leak.Profile(() => calls++, iterations: 500, new LeakOptions { Warmup = 37, Sampling = SamplingMode.Off });
 
-        calls.Should().Be(537);
+        // A repeat pass runs too when growth from elsewhere in the test host made the measured pass look rising.
+        calls.Should().Be(537 + profile.RepeatPassIterations, "37 warmup, 500 measured and any repeat pass\n{0}", profile.Report());
         profile.Warmup.Should().Be(37);
         profile.Iterations.Should().Be(500);
     }

@@ -36,7 +36,9 @@ public sealed class OptionsTests
         // One iteration is twice the whole budget: the budget alone would allow none.
         var profile = Leak.Profile(() => Thread.Sleep(20), new LeakOptions { TimeBudget = TimeSpan.FromMilliseconds(10), Sampling = SamplingMode.Off });
 
-        profile.Iterations.Should().Be(16);
+        profile.Iterations.Should().Be(16, profile.Report());
+        profile.Report().Should().Contain("(after 1 warmup; 16 is the fewest LeakAssert measures, so they ran 0.", "the report says the budget was overrun and why")
+            .And.Contain(" s, past the 0.01 s budget).");
         var docs = XDocument.Load(Path.Combine(AppContext.BaseDirectory, "LeakAssert.xml"));
         var summary = docs.Descendants("member").Single(m => (string?)m.Attribute("name") == "P:LeakAssert.LeakOptions.TimeBudget").Element("summary")!.Value;
         Regex.Replace(summary, @"\s+", " ").Should().Contain("at least 16 measured iterations", "the minimum is part of the option's contract");

@@ -269,7 +269,7 @@ internal static class Runner
         var growthPerIteration = (double)Math.Max(0, ForcedGc.RetainedBytes() - before) / done;
         var byTime = options.TimeBudget.TotalSeconds * done / Math.Max(spent.TotalSeconds, 1e-9);
         var byMemory = growthPerIteration > 0 ? MaxRetainedBytes / growthPerIteration : double.MaxValue;
-        var iterations = (int)Math.Clamp(Math.Min(byTime, byMemory), 16, 10_000_000);
+        var iterations = (int)Math.Clamp(Math.Min(byTime, byMemory), LeakOptions.MinBudgetIterations, 10_000_000);
         return (iterations, done);
     }
 

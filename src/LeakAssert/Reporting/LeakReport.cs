@@ -47,7 +47,10 @@ internal static class LeakReport
     internal static IReadOnlyList<string> Summary(LeakProfile p)
     {
         var g = p.Growth;
-        var chosen = p.TimeBudget is { } budget ? Inv($"; the count fills a {budget.TotalSeconds:0.###} s budget timed in the warmup") : "";
+        var chosen = p.TimeBudget is not { } budget ? ""
+            : p.Iterations == LeakOptions.MinBudgetIterations && p.MeasuredTime > budget
+                ? Inv($"; {LeakOptions.MinBudgetIterations} is the fewest LeakAssert measures, so they ran {p.MeasuredTime.TotalSeconds:0.#} s, past the {budget.TotalSeconds:0.###} s budget")
+                : Inv($"; the count fills a {budget.TotalSeconds:0.###} s budget timed in the warmup");
         return
         [
             Inv($"Retained {p.RetainedGrowth} over {Count(p.Iterations)} iterations (after {Count(p.Warmup)} warmup{chosen})."),
