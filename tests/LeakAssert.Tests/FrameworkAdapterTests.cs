@@ -205,6 +205,21 @@ public sealed class NUnitAdapterTests : FrameworkAdapterTests
     protected override string SingleFilter => "FullyQualifiedName~Signing_in_does_not_leak";
     protected override string RowsFilter => "FullyQualifiedName~Signing_in_several_users_does_not_leak";
 
+    [Fact]
+    public void CancelAfter_gives_up_on_a_hung_leak_test_and_fails_it_saying_where()
+    {
+        var run = ChildTestRun.Run(Fixture, $"{Category}=CancelAfter");
+
+        foreach (var name in new[] { "A_hung_body_is_cancelled", "A_hung_workload_of_the_plain_form_is_cancelled" })
+        {
+            var result = run.Single(name);
+            // NUnit's [CancelAfter] only cancels a token: without LeakAssert giving up on the run, the sleeping
+            // iteration would hold the child run forever. NUnit words the failure itself.
+            result.Failed.Should().BeTrue(run.Console);
+            result.Message.Should().Contain("CancelAfter", run.Console);
+        }
+    }
+
     // NUnit attaches every file to the result (TestContext.AddTestAttachment): the TRX lists them.
     protected override void AssertAttachments(ChildTestResult result, IReadOnlyList<string> files) =>
         result.Attachments.Select(Path.GetFileName).Should().BeEquivalentTo(files.Select(Path.GetFileName));

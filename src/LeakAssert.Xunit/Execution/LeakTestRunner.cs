@@ -22,6 +22,8 @@ internal sealed class LeakTestRunner(ITest test, IMessageBus messageBus, Type te
     {
         var context = LeakTestContext.For(TestClass.Name, TestMethod.Name, TestMethodArguments);
         using var scope = LeakTestContext.Enter(context);
+        // xunit v2 has no per-test timeout; when the run itself is cancelled, the measurement gives up too.
+        using var cancel = Runner.CancelWith(CancellationTokenSource.Token);
         LeakTestSettings.PrepareProcess();
         var settings = TestMethod.GetCustomAttribute<LeakTestAttribute>()!.Settings;
         if (!settings.BodyIsWorkload) return await base.InvokeTestMethodAsync(aggregator);
