@@ -13,10 +13,10 @@ public sealed class ExactGrowthTests
 
         const long expected = 2_000 * 1_024; // the list's capacity was reserved up front: only the arrays grow
         profile.RetainedGrowth.Bytes.Should().BeCloseTo(expected, 16 * 1024, profile.Report());
-        profile.Growth.SlopeBytesPerIteration.Should().BeApproximately(1_024, 16);
-        profile.Growth.RSquared.Should().BeGreaterThan(0.99);
-        profile.Checkpoints.Should().HaveCount(17, "16 checkpoints after the baseline");
-        profile.Checkpoints.Select(c => c.Iteration).Should().BeInAscendingOrder().And.EndWith(2_000);
+        profile.Growth.SlopeBytesPerIteration.Should().BeApproximately(1_024, 16, profile.Report());
+        profile.Growth.RSquared.Should().BeGreaterThan(0.99, profile.Report());
+        profile.Checkpoints.Should().HaveCount(17, "16 checkpoints after the baseline\n{0}", profile.Report());
+        profile.Checkpoints.Select(c => c.Iteration).Should().BeInAscendingOrder().And.EndWith(2_000, profile.Report());
     }
 
     [Fact]
@@ -24,8 +24,8 @@ public sealed class ExactGrowthTests
     {
         var profile = Leak.Profile(() => Garbage.Churn(), iterations: 1_000, new LeakOptions { Sampling = SamplingMode.Off });
 
-        profile.AllocatedBytesPerIteration.Should().BeApproximately(50 * 1_024, 64);
-        profile.TrafficScope.Should().Contain("this thread");
+        profile.AllocatedBytesPerIteration.Should().BeApproximately(50 * 1_024, 64, profile.Report());
+        profile.TrafficScope.Should().Contain("this thread", profile.Report());
     }
 
     [Fact]
@@ -36,8 +36,8 @@ public sealed class ExactGrowthTests
 
         // A repeat pass runs too when growth from elsewhere in the test host made the measured pass look rising.
         calls.Should().Be(537 + profile.RepeatPassIterations, "37 warmup, 500 measured and any repeat pass\n{0}", profile.Report());
-        profile.Warmup.Should().Be(37);
-        profile.Iterations.Should().Be(500);
+        profile.Warmup.Should().Be(37, profile.Report());
+        profile.Iterations.Should().Be(500, profile.Report());
     }
 
     [Fact]
@@ -47,8 +47,8 @@ public sealed class ExactGrowthTests
         var profile = Leak.Profile(leak.Remember, new LeakOptions { TimeBudget = TimeSpan.FromMilliseconds(200), Sampling = SamplingMode.Off });
         StaticListLeak.Clear();
 
-        profile.TimeBudget.Should().Be(TimeSpan.FromMilliseconds(200));
-        profile.Iterations.Should().BeGreaterThan(1_000, "a 1 kB append takes well under 200 microseconds");
+        profile.TimeBudget.Should().Be(TimeSpan.FromMilliseconds(200), profile.Report());
+        profile.Iterations.Should().BeGreaterThan(1_000, "a 1 kB append takes well under 200 microseconds\n{0}", profile.Report());
         profile.Report().Should().Contain("the count fills a 0.2 s budget timed in the warmup");
         FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration())).Should().Throw<Xunit.Sdk.XunitException>();
     }
@@ -59,7 +59,7 @@ public sealed class ExactGrowthTests
         var profile = Leak.Profile(() => LargeObjectLeak.Sink.Add(new byte[1 << 20]), new LeakOptions { TimeBudget = TimeSpan.FromSeconds(5), Sampling = SamplingMode.Off, Warmup = 8 });
         LargeObjectLeak.Sink.Clear();
 
-        profile.Iterations.Should().BeInRange(16, 256);
-        profile.RetainedGrowth.Bytes.Should().BeLessThanOrEqualTo(257L << 20);
+        profile.Iterations.Should().BeInRange(16, 256, profile.Report());
+        profile.RetainedGrowth.Bytes.Should().BeLessThanOrEqualTo(257L << 20, profile.Report());
     }
 }

@@ -16,7 +16,7 @@ public sealed class LeakVerdictTests
         var profile = Leak.Profile(leak.Remember, iterations: 2_000, Quick);
         StaticListLeak.Clear();
 
-        profile.Growth.Trend.Should().Be(GrowthTrend.Rising);
+        profile.Growth.Trend.Should().Be(GrowthTrend.Rising, profile.Report());
         var failing = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration(), "because requests are independent");
         failing.Should().Throw<XunitException>()
             .WithMessage("Expected profile to have at most 64B retained per iteration because requests are independent, but it retained * per iteration and still rising at the end*");
@@ -30,8 +30,8 @@ public sealed class LeakVerdictTests
         var profile = Leak.Profile(() => PriceWidget.Open(), iterations: 2_000, Quick);
         PricePublisher.Instance.Reset();
 
-        profile.Growth.Trend.Should().Be(GrowthTrend.Rising);
-        profile.Growth.SlopeBytesPerIteration.Should().BeGreaterThan(2_000, "each widget holds a 2,000-byte chart");
+        profile.Growth.Trend.Should().Be(GrowthTrend.Rising, profile.Report());
+        profile.Growth.SlopeBytesPerIteration.Should().BeGreaterThan(2_000, "each widget holds a 2,000-byte chart\n{0}", profile.Report());
         var act = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration());
         act.Should().Throw<XunitException>();
     }
@@ -51,7 +51,7 @@ public sealed class LeakVerdictTests
     {
         var profile = Leak.Profile(() => HeartbeatMonitor.Start(), iterations: 2_000, Quick);
 
-        profile.Growth.SlopeBytesPerIteration.Should().BeGreaterThan(500, "the timer queue roots each monitor and its 500-byte history");
+        profile.Growth.SlopeBytesPerIteration.Should().BeGreaterThan(500, "the timer queue roots each monitor and its 500-byte history\n{0}", profile.Report());
         var act = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration());
         act.Should().Throw<XunitException>();
     }
@@ -69,10 +69,10 @@ public sealed class LeakVerdictTests
     {
         var profile = Leak.Profile(() => Garbage.Churn(), iterations: 2_000, Quick);
 
-        profile.AllocatedBytesPerIteration.Should().BeGreaterThan(50_000, "each call allocates 50 arrays of 1,024 bytes");
+        profile.AllocatedBytesPerIteration.Should().BeGreaterThan(50_000, "each call allocates 50 arrays of 1,024 bytes\n{0}", profile.Report());
         profile.Should().NotRetainMoreThan(64.Bytes().PerIteration()).And.NotRetainMoreThan(64.KB());
         // Not Rising; a few kB of the test host's own reporting may show as a small plateau when the machine is busy.
-        profile.Growth.Trend.Should().NotBe(GrowthTrend.Rising);
+        profile.Growth.Trend.Should().NotBe(GrowthTrend.Rising, profile.Report());
     }
 
     [Fact]
@@ -81,8 +81,8 @@ public sealed class LeakVerdictTests
         var cache = new BoundedCache();
         var profile = Leak.Profile(() => cache.Get(), iterations: 4_000, Quick with { Warmup = 100 });
 
-        profile.RetainedGrowth.Bytes.Should().BeGreaterThan(300_000, "900 entries of ~560 bytes are added after the warmup");
-        profile.Growth.Trend.Should().Be(GrowthTrend.Plateau);
+        profile.RetainedGrowth.Bytes.Should().BeGreaterThan(300_000, "900 entries of ~560 bytes are added after the warmup\n{0}", profile.Report());
+        profile.Growth.Trend.Should().Be(GrowthTrend.Plateau, profile.Report());
         profile.Should().NotRetainMoreThan(16.Bytes().PerIteration());
         var total = () => profile.Should().NotRetainMoreThan(100.KB(), "a total bound still sees the cache");
         total.Should().Throw<XunitException>();
@@ -132,8 +132,8 @@ public sealed class LeakVerdictTests
         var profile = Leak.Profile(SmallLeak.Remember, iterations: 10_000, Quick);
         SmallLeak.Sink.Clear();
 
-        profile.Growth.Trend.Should().Be(GrowthTrend.Rising);
-        profile.Growth.SlopeBytesPerIteration.Should().BeInRange(20, 32, "an object is 24 bytes and the list's capacity was reserved up front");
+        profile.Growth.Trend.Should().Be(GrowthTrend.Rising, profile.Report());
+        profile.Growth.SlopeBytesPerIteration.Should().BeInRange(20, 32, "an object is 24 bytes and the list's capacity was reserved up front\n{0}", profile.Report());
         var act = () => profile.Should().NotRetainMoreThan(16.Bytes().PerIteration());
         act.Should().Throw<XunitException>();
     }

@@ -42,8 +42,8 @@ public sealed class RunnerTests
         await Task.WhenAll(leaky, clean);
         StaticListLeak.Clear();
 
-        (await leaky).RetainedGrowth.Bytes.Should().BeCloseTo(2_000 * 1_024, 16 * 1024);
-        (await clean).RetainedGrowth.Bytes.Should().BeLessThan(32 * 1024, "the leak ran before or after, never during");
+        (await leaky).RetainedGrowth.Bytes.Should().BeCloseTo(2_000 * 1_024, 16 * 1024, (await leaky).Report());
+        (await clean).RetainedGrowth.Bytes.Should().BeLessThan(32 * 1024, "the leak ran before or after, never during\n{0}", (await clean).Report());
     }
 
     private static string[] LeakAssertTempFolders() =>
