@@ -18,6 +18,12 @@ public sealed record GrowthFit(
     GrowthTrend Trend)
 {
     /// <summary>
+    /// The one segment whose growth was unlike all the others and was set aside before fitting (a test host's one-off
+    /// allocation or release, not the workload's steady growth), or null when none was.
+    /// </summary>
+    public SetAsideStep? SetAside { get; init; }
+
+    /// <summary>
     /// Growth smaller than this over a whole run is not told apart from the test host's own activity (other threads
     /// allocate a few kB between checkpoints; RUNTIME-FACTS 4 measured ±8 kB).
     /// </summary>
@@ -44,7 +50,47 @@ public sealed record GrowthFit(
     private bool RisesBeyondNoise =>
         SlopeLowerBound99 * Iterations >= NoiseFloorBytes && TailSlopeLowerBound99 * TailIterations >= NoiseFloorBytes / 2.0;
 
+    /// <summary>A step must be this far from the median segment's growth, at least, to be set aside.</summary>
+    internal const long StepBytes = 2 * NoiseFloorBytes;
+
     internal static GrowthFit Of(IReadOnlyList<Checkpoint> points)
+    {
+        var step = OneOffStep(points);
+        var fit = Fit(step is null ? points : Without(points, step));
+        return fit with { SetAside = step };
+    }
+
+    /// <summary>
+    /// The segment whose growth stands out from all the others: further from their median than both
+    /// <see cref="StepBytes"/> and eight robust standard deviations (1.4826 x the median absolute deviation). One such
+    /// segment in a run is something else in the process stepping the heap once, up or down: a leak grows in every
+    /// segment alike. Only one is set aside, so growth that comes in many steps still counts.
+    /// </summary>
+    private static SetAsideStep? OneOffStep(IReadOnlyList<Checkpoint> points)
+    {
+        if (points.Count < 6) return null;
+        var growth = new double[points.Count - 1];
+        for (var k = 1; k < points.Count; k++) growth[k - 1] = points[k].RetainedBytes - points[k - 1].RetainedBytes;
+        var median = Median(growth);
+        var deviations = growth.Select(g => Math.Abs(g - median)).ToArray();
+        var spread = 1.4826 * Median(deviations);
+        var worst = Array.IndexOf(deviations, deviations.Max());
+        if (deviations[worst] <= Math.Max(StepBytes, 8 * spread)) return null;
+        return new SetAsideStep(points[worst].Iteration, points[worst + 1].Iteration, (long)Math.Round(growth[worst] - median));
+    }
+
+    // The checkpoints as they would be had the step's segment grown like the median one.
+    private static List<Checkpoint> Without(IReadOnlyList<Checkpoint> points, SetAsideStep step) =>
+        points.Select(p => p.Iteration >= step.ToIteration ? p with { RetainedBytes = p.RetainedBytes - step.Bytes } : p).ToList();
+
+    private static double Median(double[] values)
+    {
+        var sorted = values.Order().ToArray();
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static GrowthFit Fit(IReadOnlyList<Checkpoint> points)
     {
         if (points.Count < 3) return new GrowthFit(0, 0, 0, 0, 0, 0, 0, 0, GrowthTrend.Flat);
         var all = Line.Fit(points);
@@ -105,6 +151,9 @@ public enum GrowthTrend
     /// <summary>Still rising at the end of the run, with 99% confidence: what a leak looks like.</summary>
     Rising,
 }
+
+/// <summary>A segment's one-off growth (negative for a release) beyond what the median segment grew, set aside before fitting.</summary>
+public sealed record SetAsideStep(int FromIteration, int ToIteration, long Bytes);
 
 /// <summary>The exact retained GC-heap size after a forced full compacting collection, after <see cref="Iteration"/> measured iterations.</summary>
 public readonly record struct Checkpoint(int Iteration, long RetainedBytes);

@@ -51,13 +51,16 @@ internal static class LeakReport
             : p.Iterations == LeakOptions.MinBudgetIterations && p.MeasuredTime > budget
                 ? Inv($"; {LeakOptions.MinBudgetIterations} is the fewest LeakAssert measures, so they ran {p.MeasuredTime.TotalSeconds:0.#} s, past the {budget.TotalSeconds:0.###} s budget")
                 : Inv($"; the count fills a {budget.TotalSeconds:0.###} s budget timed in the warmup");
-        return
-        [
+        var sentences = new List<string>
+        {
             Inv($"Retained {p.RetainedGrowth} over {Count(p.Iterations)} iterations (after {Count(p.Warmup)} warmup{chosen})."),
             Inv($"Growth per iteration: {Bytes(g.SlopeBytesPerIteration)} (99% lower bound {Bytes(g.SlopeLowerBound99)}; least squares over {p.Checkpoints.Count} checkpoints, R² {g.RSquared:F2}); second half {Bytes(g.TailSlopeBytesPerIteration)} (99% lower bound {Bytes(g.TailSlopeLowerBound99)})."),
-            TrendSentence(p),
-            Inv($"Traffic: {Bytes(p.AllocatedBytesPerIteration)} allocated per iteration ({p.TrafficScope})."),
-        ];
+        };
+        if (g.SetAside is { } step)
+            sentences.Add(Inv($"Set aside: between iterations {Count(step.FromIteration)} and {Count(step.ToIteration)} the heap stepped {(step.Bytes < 0 ? "down" : "up")} {Bytes(Math.Abs(step.Bytes))} beyond what every other segment grew, once, as something else in the process does; the fit above is of the rest."));
+        sentences.Add(TrendSentence(p));
+        sentences.Add(Inv($"Traffic: {Bytes(p.AllocatedBytesPerIteration)} allocated per iteration ({p.TrafficScope})."));
+        return sentences;
     }
 
     // With too few checkpoints the fit's trend is an artefact (no second half to fit), so the report says so instead.
