@@ -97,7 +97,8 @@ internal static class LeakReport
         }
         w.WriteLine();
         w.WriteLine(Inv($"Allocation churn in the diff (alloc_space): {Bytes(diff.Total(SampleValue.AllocSpace))} from {diff.SampleCount(SampleValue.AllocSpace)} samples."));
-        w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {Bytes(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {set.TotalSamples} samples in the trace; {set.ForeignSamples} from other threads or the test host were left out."));
+        var linked = set.LinkedSamples > 0 ? Inv($"{Count(set.LinkedSamples)} of them, taken in tasks or threads the workload started, were followed back to it; ") : "";
+        w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {Bytes(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {Count(set.TotalSamples)} samples in the trace; {linked}{Count(set.ForeignSamples)} from other threads or the test host were left out."));
     }
 
     /// <summary>Which iterations the sampled profile covers, its estimate beside the exact growth, and any warning on too few samples.</summary>

@@ -14,9 +14,13 @@ internal sealed record SampledAllocation(
     bool AliveAtBaseline,
     bool AliveAtEnd);
 
-/// <summary>What reading the trace gave: the workload's samples, or why there is no trustworthy profile.</summary>
+/// <summary>
+/// What reading the trace gave: the workload's samples (<paramref name="LinkedSamples"/> of them found through a task
+/// or thread it started), or why there is no trustworthy profile.
+/// </summary>
 internal sealed record SamplingResult(
     IReadOnlyList<SampledAllocation> Allocations,
     int TotalSamples,
     int ForeignSamples,
+    int LinkedSamples,
     string? Problem);

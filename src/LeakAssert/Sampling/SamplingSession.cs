@@ -51,7 +51,10 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
             ProfileBuilder.After(result.Allocations, endAt),
             ProfileBuilder.Diff(result.Allocations, endAt),
             result.TotalSamples,
-            result.ForeignSamples);
+            result.ForeignSamples)
+        {
+            LinkedSamples = result.LinkedSamples,
+        };
     }
 
     public void Dispose()
