@@ -54,6 +54,7 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
             result.ForeignSamples)
         {
             LinkedSamples = result.LinkedSamples,
+            OtherThreads = ProfileBuilder.Diff(result.OtherThreads, endAt),
         };
     }
 

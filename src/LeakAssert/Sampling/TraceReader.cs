@@ -11,7 +11,7 @@ namespace LeakAssert.Sampling;
 /// Reads a finished .nettrace: replays GC survival and movement over the sampled addresses, notes which samples were
 /// alive at the checkpoints, and keeps only the workload's samples, their stacks trimmed to start at it. A sample on
 /// another thread is the workload's too when the task or thread that ran it was scheduled or started by the workload
-/// (<see cref="WorkOrigins"/>).
+/// (<see cref="WorkOrigins"/>); the rest are other threads' and kept apart, their stacks whole.
 /// </summary>
 internal static class TraceReader
 {
@@ -97,27 +97,34 @@ internal static class TraceReader
         if (log.EventsLost > 0) problem = $"the EventPipe session lost {log.EventsLost} events, so liveness and sites cannot be trusted";
         else if (concurrentGcs > 0) problem = $"{concurrentGcs} background GC(s) ran inside the window, so liveness cannot be replayed";
         else if (checkpoints.Count < 2) problem = "the checkpoint events did not reach the trace";
-        if (problem is not null) return new SamplingResult([], raw.Count, 0, 0, problem);
+        if (problem is not null) return new SamplingResult([], [], raw.Count, 0, 0, problem);
 
         // The session may start at the measured run's baseline or later, at the repeat pass: its first checkpoint.
         var baseline = checkpoints[checkpoints.Keys.Min()];
         var end = checkpoints[checkpoints.Keys.Max()];
         using var symbols = new StackResolver(log);
         var kept = new List<SampledAllocation>();
+        var others = new List<SampledAllocation>();
         var foreign = 0;
         var linked = 0;
         foreach (var s in raw)
         {
-            var stack = symbols.Resolve(s.Stack, s.Origin, trim, out var throughOrigin);
-            if (stack is null) { foreign++; continue; }
-            if (throughOrigin) linked++;
-            kept.Add(new SampledAllocation(
+            SampledAllocation With(IReadOnlyList<Frame> stack) => new(
                 stack, s.TypeName, s.Size,
                 AllocatedBeforeBaseline: s.CheckpointsBefore == 0,
                 AliveAtBaseline: s.Id < baseline.Length && baseline[s.Id],
-                AliveAtEnd: s.Id < end.Length && end[s.Id]));
+                AliveAtEnd: s.Id < end.Length && end[s.Id]);
+            var stack = symbols.Resolve(s.Stack, s.Origin, trim, out var throughOrigin);
+            if (stack is not null)
+            {
+                kept.Add(With(stack));
+                if (throughOrigin) linked++;
+                continue;
+            }
+            foreign++;
+            if (symbols.Whole(s.Stack) is { } whole) others.Add(With(whole));
         }
-        return new SamplingResult(kept, raw.Count, foreign, linked, null);
+        return new SamplingResult(kept, others, raw.Count, foreign, linked, null);
     }
 
     // The runtime's Thread/Creating (on the starting thread) and Thread/Running (on the new one) share one type.
@@ -177,6 +184,10 @@ internal static class TraceReader
             }
             return null;
         }
+
+        /// <summary>A stack as it is, leaf first, down to its thread's first frame; null when the sample has none.</summary>
+        public IReadOnlyList<Frame>? Whole(CallStackIndex index) =>
+            index == CallStackIndex.Invalid ? null : Addresses(index).Select(FrameOf).ToArray();
 
         public void Dispose() => _reader.Dispose();
 
