@@ -17,6 +17,7 @@ internal static class LeakReport
     private const int TopRows = 10;
     private const int TraceStacks = 5;
     private const int ListContextLines = 2;
+    private const int OtherThreadStacks = 3;
 
     public static string ToText(LeakProfile p, Verdict? verdict)
     {
@@ -107,9 +108,24 @@ internal static class LeakReport
         {
             w.WriteLine("No sampled object allocated by the workload survived: nothing to attribute.");
         }
+        WriteOtherThreads(w, set);
         w.WriteLine();
         w.WriteLine(Inv($"Allocation churn in the diff (alloc_space): {Bytes(diff.Total(SampleValue.AllocSpace))} from {diff.SampleCount(SampleValue.AllocSpace)} samples."));
-        w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {Bytes(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {set.TotalSamples} samples in the trace; {set.ForeignSamples} from other threads or the test host were left out."));
+        var linked = set.LinkedSamples > 0 ? Inv($"{Count(set.LinkedSamples)} of them, taken in tasks or threads the workload started, were followed back to it; ") : "";
+        w.WriteLine(Inv($"Sampling: the .NET runtime samples about one allocation per {Bytes(HeapProfile.SamplingPeriodBytes)} allocated and the rate cannot be changed; every sampled figure is an unbiased estimate from the samples shown beside it. {Count(set.TotalSamples)} samples in the trace; {linked}{Count(set.ForeignSamples)} from other threads or the test host were left out."));
+    }
+
+    // Growth the workload's profile cannot show: objects that other threads allocated in the window and that survived,
+    // when the trace did not lead from those threads back to the workload (a queued work item, a timer, the test
+    // host). Whole stacks, since there is no workload frame to cut them at; only what grew, as that is what is asked.
+    private static void WriteOtherThreads(TextWriter w, ProfileSet set)
+    {
+        if (set.OtherThreads is not { } others) return;
+        var grew = new HeapProfile(others.Name, others.Samples.Where(s => s.InuseSpace > 0).ToArray(), others.CapturedAt);
+        if (grew.Samples.Count == 0) return;
+        w.WriteLine();
+        w.WriteLine(Inv($"Retained by allocations on other threads that LeakAssert could not link to the workload (work it queued without a task or thread, such as a work item or a timer, or the test host): {Bytes(grew.Total(SampleValue.InuseSpace))} ± {Bytes(grew.InuseBytesMargin95)} (95%) from {Count(grew.SampleCount(SampleValue.InuseSpace))} samples, not in the profile above; the largest stacks, whole:"));
+        Traces.Of(grew, SampleValue.InuseSpace, OtherThreadStacks).Write(w, Size);
     }
 
     /// <summary>Which iterations the sampled profile covers, its estimate beside the exact growth, and any warning on too few samples.</summary>

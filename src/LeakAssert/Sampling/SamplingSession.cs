@@ -61,7 +61,11 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
             ProfileBuilder.After(result.Allocations, endAt),
             ProfileBuilder.Diff(result.Allocations, endAt),
             result.TotalSamples,
-            result.ForeignSamples);
+            result.ForeignSamples)
+        {
+            LinkedSamples = result.LinkedSamples,
+            OtherThreads = ProfileBuilder.Diff(result.OtherThreads, endAt),
+        };
     }
 
     public void Dispose()
