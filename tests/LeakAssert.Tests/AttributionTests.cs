@@ -16,9 +16,9 @@ public sealed class AttributionTests
 
         var diff = profile.Profiles!.Diff;
         var top = Top.Of(diff, SampleValue.InuseSpace);
-        top.Rows[0].Function.Should().Be("LeakAssert.Tests.StaticListLeak.Remember");
+        top.Rows[0].Function.Should().Be("LeakAssert.Tests.StaticListLeak.Remember", profile.Report());
         top.Rows[0].Samples.Should().BeGreaterThanOrEqualTo(10, profile.Report());
-        profile.ProfiledFromIteration.Should().Be(5_000, "the sampled pass runs after the measured iterations");
+        profile.ProfiledFromIteration.Should().Be(5_000, "the sampled pass runs after the measured iterations\n{0}", profile.Report());
 
         var estimate = diff.Total(SampleValue.InuseSpace);
         estimate.Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(2.1 * diff.InuseBytesMargin95),
@@ -26,7 +26,7 @@ public sealed class AttributionTests
 
         // The row of the leaking method: the list's own backing array may outweigh it when an earlier test grew it.
         var leaf = diff.Samples.First(s => s.Stack[0].Function == "LeakAssert.Tests.StaticListLeak.Remember").Stack[0];
-        leaf.File.Should().EndWith("Workloads.cs", "the test assembly's portable PDB gives file and line");
+        leaf.File.Should().EndWith("Workloads.cs", "the test assembly's portable PDB gives file and line\n{0}", profile.Report());
         leaf.Line.Should().BePositive();
         profile.Report().Should().Contain("LeakAssert.Tests.StaticListLeak.Remember (Workloads.cs:");
     }
@@ -79,7 +79,7 @@ public sealed class AttributionTests
         LargeObjectLeak.Sink.Clear();
 
         var diff = profile.Profiles!.Diff;
-        Top.Of(diff, SampleValue.InuseSpace).Rows[0].Function.Should().Be("LeakAssert.Tests.LargeObjectLeak.Remember");
+        Top.Of(diff, SampleValue.InuseSpace).Rows[0].Function.Should().Be("LeakAssert.Tests.LargeObjectLeak.Remember", profile.Report());
         diff.Total(SampleValue.InuseSpace).Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(2.1 * diff.InuseBytesMargin95),
             "a 100 kB object is sampled with probability 0.62 and the estimate stays unbiased");
     }
@@ -91,7 +91,7 @@ public sealed class AttributionTests
         AsyncLeak.Sink.Clear();
 
         profile.TrafficScope.Should().Contain("process-wide");
-        Top.Of(profile.Profiles!.Diff, SampleValue.InuseSpace).Rows[0].Function.Should().Contain("AsyncLeak+<HandleAsync>");
+        Top.Of(profile.Profiles!.Diff, SampleValue.InuseSpace).Rows[0].Function.Should().Contain("AsyncLeak+<HandleAsync>", profile.Report());
     }
 
     [Fact]
@@ -101,7 +101,7 @@ public sealed class AttributionTests
         SmallLeak.Sink.Clear();
 
         profile.RetainedGrowth.Bytes.Should().BeCloseTo(2_000 * 64, 32 * 1024, "64-byte arrays over the measured iterations only\n{0}", profile.Report());
-        profile.ProfiledFromIteration.Should().Be(2_000);
+        profile.ProfiledFromIteration.Should().Be(2_000, profile.Report());
         profile.RepeatPassIterations.Should().BeGreaterThan(20_000, "20 samples of ~100 KiB at 64 B an iteration need about 40,000\n{0}", profile.Report());
         profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(8, profile.Report());
         profile.Report().Should().Contain("sampled heap profile of a second pass of");
@@ -126,7 +126,7 @@ public sealed class AttributionTests
     {
         var profile = Leak.Profile(() => Garbage.Churn(), iterations: 1_000);
 
-        profile.Profiles.Should().BeNull();
+        profile.Profiles.Should().BeNull(profile.Report());
         profile.SamplingProblem.Should().Contain("so no sampled pass ran", profile.Report());
         profile.Report().Should().Contain("No heap profile: ");
 
