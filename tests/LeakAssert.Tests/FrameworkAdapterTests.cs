@@ -206,6 +206,22 @@ public sealed class NUnitAdapterTests : FrameworkAdapterTests
     protected override string RowsFilter => "FullyQualifiedName~Signing_in_several_users_does_not_leak";
 
     [Fact]
+    public void A_project_made_by_dotnet_new_nunit_on_NUnit_4_runs_leak_tests()
+    {
+        // NUnit 4.3.2 and NUnit3TestAdapter 5.0.0, as the SDK's template pins them: the adapter, built on NUnit 4.1.0,
+        // restores without a downgrade and runs there as on NUnit 5.
+        var run = ChildTestRun.Run("tests/Fixtures/LeakAssert.NUnit4.Template", filter: null,
+            ("LEAKASSERT_ARTIFACTS", Directory.CreateTempSubdirectory("leakassert-artifacts-").FullName));
+
+        run.Results.Should().HaveCount(2, run.Console);
+        run.Single("Garbage_is_not_retained").Passed.Should().BeTrue(run.Console);
+        var kept = run.Single("What_the_body_keeps_is_caught");
+        kept.Failed.Should().BeTrue(run.Console);
+        kept.Message.Should().Contain("FAILED: expected at most 0 retained per iteration").And.Contain("Artifacts:");
+        ChildTestRun.AssemblyReferences("tests/Fixtures/LeakAssert.NUnit4.Template").Should().Contain("nunit.framework");
+    }
+
+    [Fact]
     public void CancelAfter_gives_up_on_a_hung_leak_test_and_fails_it_saying_where()
     {
         var run = ChildTestRun.Run(Fixture, $"{Category}=CancelAfter");
