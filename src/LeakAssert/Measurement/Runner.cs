@@ -297,7 +297,7 @@ internal static class Runner
     /// within the attribution budget; when the session already covered the measured iterations, only what is still
     /// missing is run, within the budget. At most 64 times the measured run.
     /// </summary>
-    private static int RepeatIterations(GrowthFit fit, int iterations, bool separatePass, bool recording, TimeSpan measuredTime, LeakOptions options)
+    internal static int RepeatIterations(GrowthFit fit, int iterations, bool separatePass, bool recording, TimeSpan measuredTime, LeakOptions options)
     {
         if (fit.Trend != GrowthTrend.Rising || fit.SlopeBytesPerIteration <= 0) return 0;
         var wanted = 0L;

@@ -16,8 +16,9 @@ public sealed class InstanceTests
     [SetUp]
     public void AllocateOnce() => _setUp = new byte[1 << 20];
 
-    // [SetUp]'s 1 MB is allocated once, before the warmup: it is not growth.
-    [LeakTest(Iterations = 2_000, MaxRetainedBytes = 16 * 1024)]
+    // [SetUp]'s 1 MB is allocated once, before the warmup: it is not growth. The bound is a quarter of it, well
+    // above a busy test host's one-off allocations (70 kB seen under two suites at once).
+    [LeakTest(Iterations = 2_000, MaxRetainedBytes = 256 * 1024)]
     public void SetUp_allocations_are_not_counted() => Sink = _setUp.Length;
 
     // What the body keeps in the fixture lives as long as the fixture: retained, and caught.
