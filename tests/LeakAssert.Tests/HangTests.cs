@@ -25,11 +25,11 @@ public sealed class HangTests
         var calls = 0;
         var hang = Hang(shape);
 
-        var (error, elapsed) = OnOwnThread(() => Leak.Profile(() => { if (++calls == 600) hang(); }, 1_000,
-            new LeakOptions { Warmup = 0, Timeout = TimeSpan.FromSeconds(2) }));
+        var (error, elapsed) = OnOwnThread(() => Leak.Profile(() => { if (++calls == 60) hang(); }, 1_000,
+            new LeakOptions { Warmup = 0, Timeout = TimeSpan.FromSeconds(3) }));
 
         error.Should().BeOfType<TimeoutException>().Which.Message.Should().Match(
-            "Leak.Profile timed out after * s (LeakOptions.Timeout is 2 s): measured iteration 600 had been running for * s; the GC latency mode, the sampling session and the measurement lock were released, and the workload may still be running on its thread (it was interrupted, which stops it only where it waits).");
+            "Leak.Profile timed out after * s (LeakOptions.Timeout is 3 s): measured iteration 60 had been running for * s; the GC latency mode, the sampling session and the measurement lock were released, and the workload may still be running on its thread (it was interrupted, which stops it only where it waits).");
         error!.InnerException.Should().BeOfType<ThreadInterruptedException>("the blocked wait was interrupted");
         elapsed.Should().BeLessThan(Bound);
         GCSettings.LatencyMode.Should().Be(modeBefore);
@@ -62,10 +62,10 @@ public sealed class HangTests
         var never = new TaskCompletionSource();
         var calls = 0;
 
-        var act = () => Leak.ProfileAsync(async () => { await Task.Yield(); if (++calls == 50) await never.Task; }, 100,
-            new LeakOptions { Warmup = 0, Timeout = TimeSpan.FromSeconds(1) }).WaitAsync(Bound);
+        var act = () => Leak.ProfileAsync(async () => { await Task.Yield(); if (++calls == 5) await never.Task; }, 100,
+            new LeakOptions { Warmup = 0, Timeout = TimeSpan.FromSeconds(3) }).WaitAsync(Bound);
 
-        (await act.Should().ThrowAsync<TimeoutException>()).Which.Message.Should().Contain("measured iteration 50 had been running for")
+        (await act.Should().ThrowAsync<TimeoutException>()).Which.Message.Should().Contain("measured iteration 5 had been running for")
             .And.NotContain("interrupted", "an async workload is let go, not interrupted");
         GCSettings.LatencyMode.Should().Be(modeBefore);
         never.Task.IsCompleted.Should().BeFalse("the workload may still be running: LeakAssert no longer waits on it");
@@ -75,7 +75,7 @@ public sealed class HangTests
     [Fact]
     public async Task Cancelling_an_async_run_throws_OperationCanceledException_with_where_it_was()
     {
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(3));
 
         var act = () => Leak.ProfileAsync(() => Task.Delay(Timeout.Infinite, CancellationToken.None), 10, new LeakOptions { Warmup = 0 }, cancel.Token).WaitAsync(Bound);
 
