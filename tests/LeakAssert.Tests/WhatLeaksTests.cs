@@ -33,6 +33,11 @@ public sealed class WhatLeaksTests
         section.Should().BeLessThan(Array.FindIndex(lines, l => l.StartsWith("      flat  flat%", StringComparison.Ordinal)), "the section leads, above top\n{0}", report);
         lines[section + 1].Should().Match("  +* LeakAssert.Tests.WhatLeaksTests+CachedSession (1.00 per iteration), +*", report);
         lines[section + 2].Should().Match("      held by *: static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all -> *", report);
+        var html = new StringWriter();
+        Reporting.HtmlReport.Write(html, profile, verdict: null);
+        html.ToString().Should().Contain("<table class=\"top\" id=\"what-leaks\">")
+            .And.Contain("LeakAssert.Tests.WhatLeaksTests+CachedSession<br><span class=\"note\">held by ")
+            .And.Contain("static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all -&gt; Dictionary&lt;Guid, WhatLeaksTests.CachedSession&gt;._entries");
         // A 40-byte object is seldom sampled (one sample per ~100 KiB); its 64-byte token beside it is, at the same site.
         lines.Should().Contain(l => l.StartsWith("      allocated at: LeakAssert.Tests.WhatLeaksTests+", StringComparison.Ordinal) && l.Contains("(WhatLeaksTests.cs:", StringComparison.Ordinal), report);
     }
