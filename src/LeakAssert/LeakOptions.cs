@@ -39,6 +39,20 @@ public sealed record LeakOptions
     public int MinAttributionSamples { get; init; } = 20;
 
     /// <summary>
+    /// When to take exact heap snapshots (the heap graph, as dotnet-gcdump takes it) that say what leaks by type and what
+    /// holds it. They cost a few hundred milliseconds each, so by default only a run whose growth is still rising pays:
+    /// around its repeat pass. <see cref="HeapSnapshotMode.Always"/> brackets the measured iterations of every run, which
+    /// the type assertions (<c>NotRetainInstancesOf&lt;T&gt;()</c>) need to decide on a run that did not grow.
+    /// </summary>
+    public HeapSnapshotMode HeapSnapshots { get; init; } = HeapSnapshotMode.WhenGrowing;
+
+    /// <summary>
+    /// Growth by type that is known and accepted, with the reason (goleak's ignore options are the model): the report
+    /// lists it apart with the reason, and the type assertions pass it. The retained-bytes verdict still counts it.
+    /// </summary>
+    public IReadOnlyList<AcceptedGrowth> AcceptedGrowth { get; init; } = [];
+
+    /// <summary>
     /// How long one call may take, waiting for another call's measurement included, before it gives up: it then
     /// restores the GC latency mode, stops the sampling session and deletes its files, releases the measurement lock,
     /// and throws a <see cref="TimeoutException"/> naming the iteration that was running and for how long. A workload
@@ -73,10 +87,49 @@ public sealed record LeakOptions
             throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), $"LeakOptions.MinAttributionSamples must be between 1 and 10,000, but was {o.MinAttributionSamples}.");
         if (o.Timeout is { } timeout && timeout != System.Threading.Timeout.InfiniteTimeSpan && (timeout < TimeSpan.FromMilliseconds(100) || timeout > TimeSpan.FromHours(24)))
             throw new ArgumentOutOfRangeException(nameof(Timeout), $"LeakOptions.Timeout must be between 100 ms and 24 hours, or Timeout.InfiniteTimeSpan for none, but was {timeout}.");
+        if (!Enum.IsDefined(o.HeapSnapshots))
+            throw new ArgumentOutOfRangeException(nameof(HeapSnapshots), $"LeakOptions.HeapSnapshots must be WhenGrowing, Always or Off, but was {(int)o.HeapSnapshots}.");
+        if (o.AcceptedGrowth is null || o.AcceptedGrowth.Any(a => a is null))
+            throw new ArgumentNullException(nameof(AcceptedGrowth), "LeakOptions.AcceptedGrowth must be a list of AcceptedGrowth.Of<T>(reason), but it was or held null.");
         if (!Enum.IsDefined(o.Sampling))
             throw new ArgumentOutOfRangeException(nameof(Sampling), $"LeakOptions.Sampling must be WhenGrowing, Always or Off, but was {(int)o.Sampling}.");
         return o;
     }
+}
+
+/// <summary>When LeakAssert takes the exact heap snapshots that say what leaks by type and what holds it.</summary>
+public enum HeapSnapshotMode
+{
+    /// <summary>Only when growth is still rising: before and after the repeat pass. Runs that pass pay nothing.</summary>
+    WhenGrowing,
+
+    /// <summary>Before and after the measured iterations of every run (and around the repeat pass when it runs).</summary>
+    Always,
+
+    /// <summary>No heap snapshots.</summary>
+    Off,
+}
+
+/// <summary>Growth of one type that a test accepts, and why; made with <see cref="Of{T}(string)"/>.</summary>
+public sealed record AcceptedGrowth
+{
+    private AcceptedGrowth(string typeName, string reason)
+    {
+        TypeName = typeName;
+        Reason = reason;
+    }
+
+    /// <summary>The type, spelled as the heap snapshot spells it.</summary>
+    public string TypeName { get; }
+
+    /// <summary>Why its growth is accepted; printed in the report.</summary>
+    public string Reason { get; }
+
+    /// <summary>Accepts growth of instances of <typeparamref name="T"/>, for <paramref name="reason"/>.</summary>
+    public static AcceptedGrowth Of<T>(string reason) =>
+        string.IsNullOrWhiteSpace(reason)
+            ? throw new ArgumentException("An accepted growth needs a reason, printed in the report, but it was empty.", nameof(reason))
+            : new(Snapshots.HeapSnapshot.NameOf(typeof(T)), reason);
 }
 
 /// <summary>When LeakAssert records the sampled heap profile that names allocation sites.</summary>

@@ -1,6 +1,7 @@
 using LeakAssert.Measurement;
 using LeakAssert.Profiles;
 using LeakAssert.Reporting;
+using LeakAssert.Snapshots;
 
 namespace LeakAssert;
 
@@ -79,6 +80,15 @@ public sealed class LeakProfile
 
     /// <summary>Why there is no sampled profile; null when there is one.</summary>
     public string? SamplingProblem => _run.SamplingProblem;
+
+    /// <summary>
+    /// What leaks, exactly, by type: the growth in instances and bytes between heap snapshots, leading type first, with
+    /// the paths from GC roots that hold the instances; null when no snapshots were taken (see <see cref="HeapSnapshotProblem"/>).
+    /// </summary>
+    public HeapDiff? HeapGrowth => _run.Heap;
+
+    /// <summary>Why there are no heap snapshots; null when there are.</summary>
+    public string? HeapSnapshotProblem => _run.HeapSnapshotProblem;
 
     /// <summary>Samples wanted behind the growth before its sites are trusted.</summary>
     public int MinAttributionSamples => _run.MinAttributionSamples;

@@ -36,6 +36,22 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
         return Check(p => Verdict.PerIteration(p, bound), because, becauseArgs);
     }
 
+    /// <summary>
+    /// Asserts that no instance of <typeparamref name="T"/> was gained between the heap snapshots (exact counts, from the
+    /// heap graph). Needs snapshots: by default only rising runs take them; set
+    /// <see cref="LeakOptions.HeapSnapshots"/> to <see cref="HeapSnapshotMode.Always"/> to decide on every run.
+    /// </summary>
+    public AndConstraint<LeakProfileAssertions> NotRetainInstancesOf<T>(string because = "", params object[] becauseArgs) =>
+        Check(p => Verdict.Instances(p, Snapshots.HeapSnapshot.NameOf(typeof(T)), 0), because, becauseArgs);
+
+    /// <summary>Asserts that at most <paramref name="perIteration"/> instances of <typeparamref name="T"/> were gained per iteration between the heap snapshots.</summary>
+    public AndConstraint<LeakProfileAssertions> NotRetainMoreInstancesOf<T>(double perIteration, string because = "", params object[] becauseArgs)
+    {
+        if (!(perIteration >= 0) || double.IsInfinity(perIteration))
+            throw new ArgumentOutOfRangeException(nameof(perIteration), $"The bound must be a finite number of instances per iteration, zero or more, but was {perIteration.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        return Check(p => Verdict.Instances(p, Snapshots.HeapSnapshot.NameOf(typeof(T)), perIteration), because, becauseArgs);
+    }
+
     private AndConstraint<LeakProfileAssertions> Check(Func<LeakProfile, Verdict> decide, string because, object[] becauseArgs)
     {
         var verdict = Subject is null ? null : decide(Subject);

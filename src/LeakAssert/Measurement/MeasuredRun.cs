@@ -1,4 +1,5 @@
 using LeakAssert.Profiles;
+using LeakAssert.Snapshots;
 
 namespace LeakAssert.Measurement;
 
@@ -34,6 +35,12 @@ internal sealed record MeasuredRun
 
     /// <summary>Why there is no sampled profile.</summary>
     public string? SamplingProblem { get; init; }
+
+    /// <summary>What the heap snapshots found by type, or null with <see cref="HeapSnapshotProblem"/> saying why.</summary>
+    public HeapDiff? Heap { get; init; }
+
+    /// <summary>Why there are no heap snapshots.</summary>
+    public string? HeapSnapshotProblem { get; init; }
 
     /// <summary>Samples wanted behind the growth before its sites are trusted.</summary>
     public int MinAttributionSamples { get; init; } = 20;

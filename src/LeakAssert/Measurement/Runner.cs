@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LeakAssert.Profiles;
 using LeakAssert.Sampling;
+using LeakAssert.Snapshots;
 
 namespace LeakAssert.Measurement;
 
@@ -112,14 +113,15 @@ internal static class Runner
         if (options.Sampling == SamplingMode.Off) sampling.Skip("sampling was turned off (SamplingMode.Off)");
         MeasuredPass measured;
         RepeatPass repeat;
+        var snapshots = new RunSnapshots(options);
         using (var latency = ForcedGc.NoBackgroundGc())
         {
             guard.OnGiveUp(latency.Dispose);
             try
             {
                 if (options.Sampling == SamplingMode.Always) sampling.TryStart();
-                measured = await RunMeasuredPass(workload, requestedIterations, options).ConfigureAwait(false);
-                repeat = await RunRepeatPass(workload, measured, options, sampling).ConfigureAwait(false);
+                measured = await RunMeasuredPass(workload, requestedIterations, options, snapshots).ConfigureAwait(false);
+                repeat = await RunRepeatPass(workload, measured, options, sampling, snapshots).ConfigureAwait(false);
             }
             finally
             {
@@ -127,6 +129,8 @@ internal static class Runner
                 sampling.Stop();
             }
         }
+        // The snapshot after the repeat pass, once the sampling session has stopped: its own garbage is in no profile.
+        snapshots.AfterRepeatPass(repeat.Checkpoints is [var first, .., var last] ? last.Iteration - first.Iteration : 0);
 
         // Profiles from the trace, once the run is over.
         var trim = new StackTrim(typeof(WorkloadLoop).Namespace + ".", workload.IsAsync ? workload.Module : null);
@@ -144,6 +148,8 @@ internal static class Runner
             Profiles = profiles,
             SamplingProblem = sampling.Problem,
             MinAttributionSamples = options.MinAttributionSamples,
+            Heap = snapshots.Diff,
+            HeapSnapshotProblem = snapshots.Problem,
             Elapsed = clock.Elapsed,
             MeasuredTime = measured.Time,
         });
@@ -160,7 +166,7 @@ internal static class Runner
     private sealed record RepeatPass(List<Checkpoint> Checkpoints, DateTimeOffset? ProfileStart, DateTimeOffset ProfileEnd);
 
     /// <summary>Warmup (or calibration), a settled baseline, then the iterations in segments, an exact retained size after each.</summary>
-    private static async ValueTask<MeasuredPass> RunMeasuredPass(Workload workload, int? requestedIterations, LeakOptions options)
+    private static async ValueTask<MeasuredPass> RunMeasuredPass(Workload workload, int? requestedIterations, LeakOptions options, RunSnapshots snapshots)
     {
         int iterations, warmup;
         // JIT tiering and one-time caches settle; without a count, the warmup also times the workload.
@@ -175,6 +181,7 @@ internal static class Runner
             (iterations, warmup) = await Calibrate(workload, options).ConfigureAwait(false);
         }
 
+        if (options.HeapSnapshots == HeapSnapshotMode.Always) snapshots.Before();
         // Allocated before the baseline, and sized up front: an object made or grown inside the window would add its
         // own bytes to the checkpoints.
         var traffic = new TrafficMeter(workload.IsAsync);
@@ -190,6 +197,7 @@ internal static class Runner
             done = upTo;
             checkpoints.Add(Checkpoint(k, done));
         }
+        if (options.HeapSnapshots == HeapSnapshotMode.Always) snapshots.After(iterations, "the measured iterations");
         return new MeasuredPass(iterations, warmup, checkpoints, baselineAt, time, traffic.PerIteration(iterations), traffic.Scope);
     }
 
@@ -199,11 +207,15 @@ internal static class Runner
     /// the session starts only now, so runs that pass never pay for it (it doubles the cost of an allocation); with
     /// Always, the session already covers the measured pass and only the samples still missing are run for.
     /// </summary>
-    private static async ValueTask<RepeatPass> RunRepeatPass(Workload workload, MeasuredPass measured, LeakOptions options, SamplingSession sampling)
+    private static async ValueTask<RepeatPass> RunRepeatPass(Workload workload, MeasuredPass measured, LeakOptions options, SamplingSession sampling,
+        RunSnapshots snapshots)
     {
         var fit = measured.Growth;
         var iterations = measured.Iterations;
         var separate = fit.Trend == GrowthTrend.Rising && options.Sampling != SamplingMode.Always;
+        // What leaks by type: the heap before the pass, taken before the session starts and the pass's baseline.
+        if (separate && options.HeapSnapshots == HeapSnapshotMode.WhenGrowing) snapshots.Before();
+        else if (options.HeapSnapshots == HeapSnapshotMode.WhenGrowing) snapshots.Skip(fit.Trend);
         DateTimeOffset? profileStart = null;
         if (options.Sampling == SamplingMode.WhenGrowing)
         {
@@ -240,6 +252,34 @@ internal static class Runner
     }
 
     private const int RepeatSegments = 4;
+
+    /// <summary>The run's heap snapshots: taken around the measured iterations (Always) or the repeat pass (WhenGrowing).</summary>
+    private sealed class RunSnapshots(LeakOptions options)
+    {
+        private SnapshotPair? _pair;
+
+        public HeapDiff? Diff { get; private set; }
+
+        public string? Problem { get; private set; } = options.HeapSnapshots == HeapSnapshotMode.Off ? "heap snapshots were turned off (HeapSnapshotMode.Off)" : null;
+
+        public void Before() => (_pair, Problem) = SnapshotPair.Before();
+
+        public void Skip(GrowthTrend trend) => Problem ??= trend == GrowthTrend.Rising
+            ? "the growth was rising but the repeat pass ran without a baseline of its own (SamplingMode.Always); HeapSnapshotMode.Always brackets the measured iterations"
+            : "the exact figures show no rising growth, so no snapshots were taken (HeapSnapshotMode.Always takes them on every run)";
+
+        public void After(int iterations, string pass)
+        {
+            if (_pair is null) return;
+            (Diff, Problem) = _pair.After(iterations, pass, options);
+            _pair = null;
+        }
+
+        public void AfterRepeatPass(int iterations)
+        {
+            if (options.HeapSnapshots == HeapSnapshotMode.WhenGrowing) After(iterations, "the repeat pass");
+        }
+    }
 
     private sealed class Restore(Action exit) : IDisposable
     {

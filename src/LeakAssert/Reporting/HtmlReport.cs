@@ -31,6 +31,7 @@ internal static class HtmlReport
         Line(w, "<ul class=\"summary\">");
         foreach (var sentence in LeakReport.Summary(profile)) Line(w, $"<li>{E(sentence)}</li>");
         Line(w, "</ul>");
+        WhatLeaks(w, profile);
 
         Line(w, "<h2>Exact retained growth</h2>");
         Line(w, "<p class=\"note\">Each point is the retained heap after a forced full compacting GC, less the baseline. The verdict rests on these figures alone.</p>");
@@ -179,6 +180,27 @@ internal static class HtmlReport
             var tip = Inv($"iteration {Count(c.Iteration)}: retained {Bytes(c.RetainedBytes)}, growth {Bytes(c.RetainedBytes - baseline)}{(css == "attribution" ? " (repeat pass)" : "")}");
             Line(w, Inv($"<circle class=\"{css}\" cx=\"{px(x):F1}\" cy=\"{py(y):F1}\" r=\"3.5\"><title>{E(tip)}</title></circle>"));
         }
+    }
+
+    // The heap snapshots' diff by type, leading type first, each with the paths that hold it.
+    private static void WhatLeaks(TextWriter w, LeakProfile p)
+    {
+        if (p.HeapGrowth is not { } heap)
+        {
+            if (HeapReport.Lines(p) is [var why]) Line(w, $"<p class=\"problem\" id=\"what-leaks\">{E(why)}</p>");
+            return;
+        }
+        Line(w, "<h2>What leaks</h2>");
+        Line(w, $"<p class=\"note\">{E(Inv($"Exact heap diff by type over the {Count(heap.Iterations)} iterations of {heap.Pass}, from heap snapshots of {Count(heap.Objects)} objects; the leading type first."))}</p>");
+        Line(w, "<table class=\"top\" id=\"what-leaks\"><thead><tr><th>instances</th><th>per iteration</th><th>bytes</th><th class=\"fn\">type, and what holds it</th></tr></thead><tbody>");
+        foreach (var t in heap.Types)
+        {
+            var held = string.Concat(t.HeldBy.Select(h => $"<br><span class=\"note\">held by {E(Count(h.Instances))}: {E(h.Path)}</span>"));
+            Line(w, Inv($"<tr><td>+{E(Count(t.Count))}</td><td>{t.CountPerIteration:0.00}</td><td>{E(Bytes(t.Bytes))}</td><td class=\"fn\">{E(t.TypeName)}{held}</td></tr>"));
+        }
+        foreach (var a in heap.Accepted)
+            Line(w, Inv($"<tr><td>+{E(Count(a.Count))}</td><td></td><td>{E(Bytes(a.Bytes))}</td><td class=\"fn\">{E(a.TypeName)}<br><span class=\"note\">accepted: {E(a.Reason)}</span></td></tr>"));
+        Line(w, "</tbody></table>");
     }
 
     /// <summary>Writes the flame graph's place on the page and returns its data for the script, or null when there is nothing to draw.</summary>

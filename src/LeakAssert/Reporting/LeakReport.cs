@@ -30,6 +30,11 @@ internal static class LeakReport
     {
         WriteVerdict(w, p, verdict);
         w.WriteLine();
+        if (HeapReport.Lines(p) is { Count: > 0 } heap)
+        {
+            foreach (var line in heap) w.WriteLine(line);
+            w.WriteLine();
+        }
         WriteCheckpoints(w, p);
         w.WriteLine();
         WriteProfile(w, p);

@@ -17,6 +17,26 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
             passed ? $"retained {p.RetainedGrowth}, within the bound" : $"retained {p.RetainedGrowth}, more than the bound");
     }
 
+    /// <summary>
+    /// Instances of one type gained between the heap snapshots, against at most <paramref name="maxPerIteration"/> an
+    /// iteration. Without snapshots it cannot be decided, and says so rather than pass.
+    /// </summary>
+    public static Verdict Instances(LeakProfile p, string typeName, double maxPerIteration)
+    {
+        var bound = maxPerIteration == 0
+            ? $"no retained instances of {typeName}"
+            : $"at most {maxPerIteration.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} retained instances of {typeName} per iteration";
+        if (p.HeapGrowth is not { } heap)
+            return new Verdict(false, bound, $"could not be decided: no heap snapshots were taken ({p.HeapSnapshotProblem}); LeakOptions.HeapSnapshots = HeapSnapshotMode.Always takes them on every run");
+        var count = heap.CountOf(typeName);
+        var perIteration = heap.Iterations == 0 ? 0 : (double)count / heap.Iterations;
+        var gained = $"gained {Count(count)} instances over {Count(heap.Iterations)} iterations of {heap.Pass} ({perIteration.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} per iteration)";
+        if (heap.Accepted.FirstOrDefault(a => a.TypeName == typeName) is { } accepted)
+            return new Verdict(true, bound, $"{gained}, accepted: {accepted.Reason}");
+        var passed = count <= maxPerIteration * heap.Iterations;
+        return new Verdict(passed, bound, passed ? $"{gained}, within the bound" : gained);
+    }
+
     public static Verdict PerIteration(LeakProfile p, PerIterationBound bound)
     {
         var g = p.Growth;
