@@ -23,6 +23,12 @@ public sealed record GrowthFit(
     /// </summary>
     public const long NoiseFloorBytes = 16 * 1024;
 
+    /// <summary>
+    /// The noise floor this fit was judged against, in the unit of the fitted values: <see cref="NoiseFloorBytes"/>
+    /// for the retained heap; a count or a size of its own for a counter outside the GC heap.
+    /// </summary>
+    public long NoiseFloor { get; init; } = NoiseFloorBytes;
+
     /// <summary>The confidence of the lower bounds.</summary>
     public const double Confidence = 0.99;
 
@@ -42,19 +48,19 @@ public sealed record GrowthFit(
         SlopeLowerBound99 > bytesPerIteration && TailSlopeLowerBound99 > bytesPerIteration && RisesBeyondNoise;
 
     private bool RisesBeyondNoise =>
-        SlopeLowerBound99 * Iterations >= NoiseFloorBytes && TailSlopeLowerBound99 * TailIterations >= NoiseFloorBytes / 2.0;
+        SlopeLowerBound99 * Iterations >= NoiseFloor && TailSlopeLowerBound99 * TailIterations >= NoiseFloor / 2.0;
 
-    internal static GrowthFit Of(IReadOnlyList<Checkpoint> points)
+    internal static GrowthFit Of(IReadOnlyList<Checkpoint> points, long noiseFloor = NoiseFloorBytes)
     {
-        if (points.Count < 3) return new GrowthFit(0, 0, 0, 0, 0, 0, 0, 0, GrowthTrend.Flat);
+        if (points.Count < 3) return new GrowthFit(0, 0, 0, 0, 0, 0, 0, 0, GrowthTrend.Flat) { NoiseFloor = noiseFloor };
         var all = Line.Fit(points);
         var tailPoints = points.Skip(points.Count / 2).ToList();
         var tail = Line.Fit(tailPoints);
         var fit = new GrowthFit(all.Slope, all.LowerBound, all.RSquared, tail.Slope, tail.LowerBound,
             points[^1].RetainedBytes - points[0].RetainedBytes,
-            points[^1].Iteration - points[0].Iteration, tailPoints[^1].Iteration - tailPoints[0].Iteration, GrowthTrend.Flat);
+            points[^1].Iteration - points[0].Iteration, tailPoints[^1].Iteration - tailPoints[0].Iteration, GrowthTrend.Flat) { NoiseFloor = noiseFloor };
         var trend = fit.ExceedsWhileRising(0) ? GrowthTrend.Rising
-            : all.LowerBound * fit.Iterations >= NoiseFloorBytes ? GrowthTrend.Plateau
+            : all.LowerBound * fit.Iterations >= noiseFloor ? GrowthTrend.Plateau
             : GrowthTrend.Flat;
         return fit with { Trend = trend };
     }
