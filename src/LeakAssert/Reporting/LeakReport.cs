@@ -30,6 +30,7 @@ internal static class LeakReport
         WriteVerdict(w, p, verdict);
         w.WriteLine();
         WriteCheckpoints(w, p);
+        OutsideHeapReport.Write(w, p, verdict);
         w.WriteLine();
         WriteProfile(w, p);
     }
