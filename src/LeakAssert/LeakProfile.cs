@@ -69,6 +69,13 @@ public sealed class LeakProfile
     /// <summary>The fitted line through the checkpoints: growth per iteration and whether it plateaus.</summary>
     public GrowthFit Growth { get; }
 
+    /// <summary>
+    /// What grew outside the GC heap at the same checkpoints: native memory, assemblies, load contexts, threads and
+    /// handles, each with its fit, and the assemblies and threads that were new at the end. Null for a profile that
+    /// was not measured by a run.
+    /// </summary>
+    public OutsideHeap? OutsideHeap => _run.OutsideHeap;
+
     /// <summary>Exact bytes allocated per measured iteration (traffic, not retention).</summary>
     public double AllocatedBytesPerIteration => _run.AllocatedBytesPerIteration;
 

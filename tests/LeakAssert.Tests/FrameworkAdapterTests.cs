@@ -185,6 +185,26 @@ public sealed class XunitAdapterTests : FrameworkAdapterTests
     protected override int SampleTests => 4;
     protected override string SingleFilter => "FullyQualifiedName~Publishing_a_reading_does_not_leak";
     protected override string RowsFilter => "FullyQualifiedName~Publishing_any_reading_does_not_leak";
+
+    [Fact]
+    public void Leaks_outside_the_GC_heap_fail_naming_what_grew_and_their_fixed_twins_pass()
+    {
+        var run = ChildTestRun.Run(Fixture, $"{Category}=OutsideHeap", ("LEAKASSERT_ARTIFACTS", Directory.CreateTempSubdirectory("leakassert-artifacts-").FullName));
+
+        // The heap bound (1 kB per iteration) holds: the generated assemblies alone fail the body-form leak test.
+        var generated = run.Single("generates_an_assembly_per_call");
+        generated.Failed.Should().BeTrue(run.Console);
+        generated.Message.Should().Contain("FAILED: expected no steady growth in loaded assemblies or assembly load contexts; loaded assemblies at 1 per iteration", run.Console)
+            .And.Contain("x GeneratedSerializer (dynamic, load context")
+            .And.Contain("Outside the GC heap, at the same checkpoints")
+            .And.Contain("Artifacts:");
+        run.Single("caches_its_generated_assembly").Passed.Should().BeTrue(run.Console);
+        var threads = run.Single("starts_a_thread_per_call");
+        threads.Failed.Should().BeTrue(run.Console);
+        threads.Message.Should().Contain("Expected profile to have no steady growth in threads (beyond the thread pool's), but it started", run.Console)
+            .And.Contain("x \"LeakyWorker\"");
+        run.Single("joins_its_thread").Passed.Should().BeTrue(run.Console);
+    }
 }
 
 public sealed class NUnitAdapterTests : FrameworkAdapterTests

@@ -35,16 +35,34 @@ public sealed class ReportFormatTests
         });
     }
 
-    private static LeakProfile UnprofiledPlateau()
+    private static LeakProfile UnprofiledPlateau() => new(UnprofiledPlateauRun());
+
+    private static MeasuredRun UnprofiledPlateauRun()
     {
         long[] retained = [4_000_000, 4_200_000, 4_300_000, 4_300_100, 4_300_050];
         var checkpoints = retained.Select((r, k) => new Checkpoint(k * 1_000, r)).ToArray();
-        return new LeakProfile(new MeasuredRun
+        return new MeasuredRun
         {
             Iterations = 4_000, Warmup = 400, TimeBudget = TimeSpan.FromSeconds(2), Checkpoints = checkpoints, AllocatedBytesPerIteration = 600,
             SamplingProblem = "the runtime's diagnostics server is not available (is DOTNET_EnableDiagnostics=0 set?)", MinAttributionSamples = 10,
             Elapsed = TimeSpan.FromSeconds(1), MeasuredTime = TimeSpan.FromSeconds(0.5),
-        });
+        };
+    }
+
+    /// <summary>Counters outside the GC heap at the plateau's five checkpoints: flat, or with an assembly generated per iteration.</summary>
+    private static OutsideHeap Outside(bool assemblyPerIteration)
+    {
+        CounterSeries Series(string name, bool bytes, long floor, Func<int, long> value) =>
+            new(name, bytes, floor, Enumerable.Range(0, 5).Select(k => new CounterReading(k * 1_000, value(k))).ToArray());
+        var perIteration = assemblyPerIteration ? 1 : 0;
+        return new OutsideHeap(
+            Series("native memory", true, OutsideHeap.NativeNoiseFloorBytes, k => 12_000_000 + k * 1_000L * perIteration * 30_000 + k % 2 * 40_960),
+            Series("assemblies", false, OutsideHeap.CountNoiseFloor, k => 41 + k * 1_000L * perIteration),
+            Series("load contexts", false, OutsideHeap.CountNoiseFloor, _ => 1),
+            Series("threads", false, OutsideHeap.CountNoiseFloor, k => 9 + k % 2),
+            Series("handles", false, OutsideHeap.CountNoiseFloor, _ => 42),
+            assemblyPerIteration ? [new AssemblyGroup("GeneratedSerializer", IsDynamic: true, IsCollectible: false, "Default", 4_000)] : [],
+            []);
     }
 
     [Fact]
@@ -54,6 +72,28 @@ public sealed class ReportFormatTests
     [Fact]
     public void The_report_without_a_profile_says_why_and_keeps_the_exact_figures() =>
         Golden.Verify("report-no-profile.txt", UnprofiledPlateau().Report());
+
+    [Fact]
+    public void Nothing_rising_outside_the_heap_leaves_the_report_as_it_was()
+    {
+        var flat = new LeakProfile(UnprofiledPlateauRun() with { OutsideHeap = Outside(assemblyPerIteration: false) });
+
+        flat.Report().Should().Be(UnprofiledPlateau().Report());
+    }
+
+    [Fact]
+    public void The_report_shows_the_counters_outside_the_heap_and_names_the_new_assemblies_when_one_rises() =>
+        Golden.Verify("report-outside-heap.txt", new LeakProfile(UnprofiledPlateauRun() with { OutsideHeap = Outside(assemblyPerIteration: true) }).Report());
+
+    [Fact]
+    public void A_heap_bound_that_holds_fails_on_rising_assemblies_with_their_sentence_then_the_report()
+    {
+        var profile = new LeakProfile(UnprofiledPlateauRun() with { OutsideHeap = Outside(assemblyPerIteration: true) });
+
+        var act = () => profile.Should().NotRetainMoreThan(1.MB(), "because {0} are generated once", "serializers");
+
+        Golden.Verify("assertion-outside-heap.txt", act.Should().Throw<XunitException>().Which.Message);
+    }
 
     [Fact]
     public void Top_is_pprof_shaped_and_ranks_by_absolute_flat()

@@ -2,6 +2,7 @@ using FluentAssertions;
 using FluentAssertions.Execution;
 using FluentAssertions.Formatting;
 using FluentAssertions.Primitives;
+using LeakAssert.Measurement;
 using LeakAssert.Reporting;
 using LeakAssert.Verdicts;
 
@@ -17,23 +18,66 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
     /// <inheritdoc />
     protected override string Identifier => "profile";
 
-    /// <summary>Asserts that the exact retained growth over the measured iterations is at most <paramref name="bound"/>.</summary>
+    /// <summary>
+    /// Asserts that the exact retained growth over the measured iterations is at most <paramref name="bound"/>, and,
+    /// as every leak assertion does, that assemblies, threads, handles and native memory do not rise steadily.
+    /// </summary>
     public AndConstraint<LeakProfileAssertions> NotRetainMoreThan(ByteSize bound, string because = "", params object[] becauseArgs)
     {
         if (bound.Bytes < 0)
             throw new ArgumentOutOfRangeException(nameof(bound), $"The bound must be zero or more bytes, but was {bound.Bytes} bytes.");
-        return Check(p => Verdict.Total(p, bound), because, becauseArgs);
+        return Check(p => OutsideHeapVerdicts.WithDefaults(Verdict.Total(p, bound), p), because, becauseArgs);
     }
 
     /// <summary>
     /// Asserts that retained growth per iteration is at most <paramref name="bound"/> (<c>64.Bytes().PerIteration()</c>):
-    /// fails only while growth is still rising above it, so a cache that fills and levels off passes.
+    /// fails only while growth is still rising above it, so a cache that fills and levels off passes. As every leak
+    /// assertion does, it also fails when assemblies, threads, handles or native memory rise steadily.
     /// </summary>
     public AndConstraint<LeakProfileAssertions> NotRetainMoreThan(PerIterationBound bound, string because = "", params object[] becauseArgs)
     {
         if (bound.Size.Bytes < 0)
             throw new ArgumentOutOfRangeException(nameof(bound), $"The bound must be zero or more bytes per iteration, but was {bound.Size.Bytes} bytes.");
-        return Check(p => Verdict.PerIteration(p, bound), because, becauseArgs);
+        return Check(p => OutsideHeapVerdicts.WithDefaults(Verdict.PerIteration(p, bound), p), because, becauseArgs);
+    }
+
+    /// <summary>
+    /// Asserts that loaded assemblies and live assembly load contexts do not rise steadily, as an assembly generated
+    /// per call or a collectible load context that is never unloaded makes them; the failure names the new assemblies.
+    /// </summary>
+    public AndConstraint<LeakProfileAssertions> NotLeakAssemblies(string because = "", params object[] becauseArgs) =>
+        Check(p => OutsideHeapVerdicts.Assemblies(p), because, becauseArgs);
+
+    /// <summary>
+    /// Asserts that the process's threads, the thread pool's workers left out, do not rise steadily, as a thread
+    /// started per call and never stopped makes them; the failure names the new threads (by OS name, on Linux).
+    /// </summary>
+    public AndConstraint<LeakProfileAssertions> NotLeakThreads(string because = "", params object[] becauseArgs) =>
+        Check(p => OutsideHeapVerdicts.Threads(p), because, becauseArgs);
+
+    /// <summary>Asserts that open handles (file descriptors on Linux) do not rise steadily, as a file opened per call and never closed makes them.</summary>
+    public AndConstraint<LeakProfileAssertions> NotLeakHandles(string because = "", params object[] becauseArgs) =>
+        Check(p => OutsideHeapVerdicts.Handles(p), because, becauseArgs);
+
+    /// <summary>Asserts that native (non-GC) private memory grew by at most <paramref name="bound"/> from the baseline to the last measured iteration.</summary>
+    public AndConstraint<LeakProfileAssertions> NotGrowNativeMemoryMoreThan(ByteSize bound, string because = "", params object[] becauseArgs)
+    {
+        if (bound.Bytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(bound), $"The bound must be zero or more bytes, but was {bound.Bytes} bytes.");
+        return Check(p => OutsideHeapVerdicts.NativeTotal(p, bound), because, becauseArgs);
+    }
+
+    /// <summary>
+    /// Asserts that native (non-GC) private memory does not keep growing by more than <paramref name="bound"/> per
+    /// iteration: fails only when it rises steadily above it and beyond its noise floor
+    /// (<see cref="OutsideHeap.NativeNoiseFloorBytes"/>), so the JIT's code and the allocator's arenas, which grow in
+    /// steps, pass.
+    /// </summary>
+    public AndConstraint<LeakProfileAssertions> NotGrowNativeMemoryMoreThan(PerIterationBound bound, string because = "", params object[] becauseArgs)
+    {
+        if (bound.Size.Bytes < 0)
+            throw new ArgumentOutOfRangeException(nameof(bound), $"The bound must be zero or more bytes per iteration, but was {bound.Size.Bytes} bytes.");
+        return Check(p => OutsideHeapVerdicts.NativePerIteration(p, bound), because, becauseArgs);
     }
 
     /// <summary>

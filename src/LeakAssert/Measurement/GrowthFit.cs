@@ -29,6 +29,12 @@ public sealed record GrowthFit(
     /// </summary>
     public const long NoiseFloorBytes = 16 * 1024;
 
+    /// <summary>
+    /// The noise floor this fit was judged against, in the unit of the fitted values: <see cref="NoiseFloorBytes"/>
+    /// for the retained heap; a count or a size of its own for a counter outside the GC heap.
+    /// </summary>
+    public long NoiseFloor { get; init; } = NoiseFloorBytes;
+
     /// <summary>The confidence of the lower bounds.</summary>
     public const double Confidence = 0.99;
 
@@ -48,25 +54,26 @@ public sealed record GrowthFit(
         SlopeLowerBound99 > bytesPerIteration && TailSlopeLowerBound99 > bytesPerIteration && RisesBeyondNoise;
 
     private bool RisesBeyondNoise =>
-        SlopeLowerBound99 * Iterations >= NoiseFloorBytes && TailSlopeLowerBound99 * TailIterations >= NoiseFloorBytes / 2.0;
+        SlopeLowerBound99 * Iterations >= NoiseFloor && TailSlopeLowerBound99 * TailIterations >= NoiseFloor / 2.0;
 
-    /// <summary>A step must be this far from the median segment's growth, at least, to be set aside.</summary>
-    internal const long StepBytes = 2 * NoiseFloorBytes;
+    /// <summary>A step must be this many noise floors from the median segment's growth, at least, to be set aside.</summary>
+    internal const int StepFloors = 2;
 
-    internal static GrowthFit Of(IReadOnlyList<Checkpoint> points)
+    /// <summary>The fit of <paramref name="points"/>, judged against <paramref name="noiseFloor"/> in their unit.</summary>
+    internal static GrowthFit Of(IReadOnlyList<Checkpoint> points, long noiseFloor = NoiseFloorBytes)
     {
-        var step = OneOffStep(points);
-        var fit = Fit(step is null ? points : Without(points, step));
+        var step = OneOffStep(points, noiseFloor);
+        var fit = Fit(step is null ? points : Without(points, step), noiseFloor);
         return fit with { SetAside = step };
     }
 
     /// <summary>
     /// The segment whose growth stands out from all the others: further from their median than both
-    /// <see cref="StepBytes"/> and eight robust standard deviations (1.4826 x the median absolute deviation). One such
+    /// <see cref="StepFloors"/> noise floors and eight robust standard deviations (1.4826 x the median absolute deviation). One such
     /// segment in a run is something else in the process stepping the heap once, up or down: a leak grows in every
     /// segment alike. Only one is set aside, so growth that comes in many steps still counts.
     /// </summary>
-    private static SetAsideStep? OneOffStep(IReadOnlyList<Checkpoint> points)
+    private static SetAsideStep? OneOffStep(IReadOnlyList<Checkpoint> points, long noiseFloor)
     {
         if (points.Count < 6) return null;
         var growth = new double[points.Count - 1];
@@ -75,7 +82,7 @@ public sealed record GrowthFit(
         var deviations = growth.Select(g => Math.Abs(g - median)).ToArray();
         var spread = 1.4826 * Median(deviations);
         var worst = Array.IndexOf(deviations, deviations.Max());
-        if (deviations[worst] <= Math.Max(StepBytes, 8 * spread)) return null;
+        if (deviations[worst] <= Math.Max(StepFloors * noiseFloor, 8 * spread)) return null;
         return new SetAsideStep(points[worst].Iteration, points[worst + 1].Iteration, (long)Math.Round(growth[worst] - median));
     }
 
@@ -90,17 +97,17 @@ public sealed record GrowthFit(
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     }
 
-    private static GrowthFit Fit(IReadOnlyList<Checkpoint> points)
+    private static GrowthFit Fit(IReadOnlyList<Checkpoint> points, long noiseFloor)
     {
-        if (points.Count < 3) return new GrowthFit(0, 0, 0, 0, 0, 0, 0, 0, GrowthTrend.Flat);
+        if (points.Count < 3) return new GrowthFit(0, 0, 0, 0, 0, 0, 0, 0, GrowthTrend.Flat) { NoiseFloor = noiseFloor };
         var all = Line.Fit(points);
         var tailPoints = points.Skip(points.Count / 2).ToList();
         var tail = Line.Fit(tailPoints);
         var fit = new GrowthFit(all.Slope, all.LowerBound, all.RSquared, tail.Slope, tail.LowerBound,
             points[^1].RetainedBytes - points[0].RetainedBytes,
-            points[^1].Iteration - points[0].Iteration, tailPoints[^1].Iteration - tailPoints[0].Iteration, GrowthTrend.Flat);
+            points[^1].Iteration - points[0].Iteration, tailPoints[^1].Iteration - tailPoints[0].Iteration, GrowthTrend.Flat) { NoiseFloor = noiseFloor };
         var trend = fit.ExceedsWhileRising(0) ? GrowthTrend.Rising
-            : all.LowerBound * fit.Iterations >= NoiseFloorBytes ? GrowthTrend.Plateau
+            : all.LowerBound * fit.Iterations >= noiseFloor ? GrowthTrend.Plateau
             : GrowthTrend.Flat;
         return fit with { Trend = trend };
     }

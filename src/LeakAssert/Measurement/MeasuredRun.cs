@@ -50,4 +50,7 @@ internal sealed record MeasuredRun
 
     /// <summary>Wall time of the measured iterations alone.</summary>
     public TimeSpan MeasuredTime { get; init; }
+
+    /// <summary>The counters outside the GC heap at the measured checkpoints, or null when they were not measured.</summary>
+    public OutsideHeap? OutsideHeap { get; init; }
 }

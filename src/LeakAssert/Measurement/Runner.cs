@@ -152,12 +152,13 @@ internal static class Runner
             HeapSnapshotProblem = snapshots.Problem,
             Elapsed = clock.Elapsed,
             MeasuredTime = measured.Time,
+            OutsideHeap = measured.OutsideHeap,
         });
     }
 
     /// <summary>The measured pass: its checkpoints are all the verdict reads.</summary>
     private sealed record MeasuredPass(int Iterations, int Warmup, List<Checkpoint> Checkpoints, DateTimeOffset BaselineAt, TimeSpan Time,
-        double AllocatedBytesPerIteration, string TrafficScope)
+        double AllocatedBytesPerIteration, string TrafficScope, OutsideHeap OutsideHeap)
     {
         public GrowthFit Growth { get; } = GrowthFit.Of(Checkpoints);
     }
@@ -185,7 +186,9 @@ internal static class Runner
         // Allocated before the baseline, and sized up front: an object made or grown inside the window would add its
         // own bytes to the checkpoints.
         var traffic = new TrafficMeter(workload.IsAsync);
+        var outside = OutsideHeapRecorder.Start(options.Checkpoints + 1);
         var checkpoints = new List<Checkpoint>(options.Checkpoints + 1) { Checkpoint(0, 0, ForcedGc.SettledRetainedBytes()) };
+        outside.Record(0);
         var baselineAt = DateTimeOffset.UtcNow;
         var time = TimeSpan.Zero;
         var done = 0;
@@ -196,9 +199,11 @@ internal static class Runner
             time += await Timed(traffic, () => workload.Run(done, upTo - done, "measured")).ConfigureAwait(false);
             done = upTo;
             checkpoints.Add(Checkpoint(k, done));
+            outside.Record(done);
         }
+        var outsideHeap = outside.Finish();
         if (options.HeapSnapshots == HeapSnapshotMode.Always) snapshots.After(iterations, "the measured iterations");
-        return new MeasuredPass(iterations, warmup, checkpoints, baselineAt, time, traffic.PerIteration(iterations), traffic.Scope);
+        return new MeasuredPass(iterations, warmup, checkpoints, baselineAt, time, traffic.PerIteration(iterations), traffic.Scope, outsideHeap);
     }
 
     /// <summary>

@@ -36,6 +36,7 @@ internal static class LeakReport
             w.WriteLine();
         }
         WriteCheckpoints(w, p);
+        OutsideHeapReport.Write(w, p, verdict);
         w.WriteLine();
         WriteProfile(w, p);
     }

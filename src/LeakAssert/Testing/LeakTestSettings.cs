@@ -77,6 +77,8 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
     {
         if (MaxRetainedBytes is { } total) yield return Verdict.Total(p, new ByteSize(total));
         if (MaxRetainedBytesPerIteration is { } each) yield return Verdict.PerIteration(p, new ByteSize(each).PerIteration());
+        // As every leak assertion does: steady growth outside the GC heap fails the test whatever the heap's bound.
+        foreach (var outside in OutsideHeapVerdicts.Defaults(p)) yield return outside;
     }
 
     private static int _prepared;

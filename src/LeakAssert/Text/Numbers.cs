@@ -28,6 +28,12 @@ internal static class Numbers
     /// <summary>A count in prose: "2,000".</summary>
     public static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
+    /// <summary>A count per iteration: at most two decimals ("1", "0.25"), two significant digits below 0.01 ("0.0033").</summary>
+    public static string Rate(double perIteration) =>
+        Math.Abs(perIteration) >= 0.01 || perIteration == 0
+            ? perIteration.ToString("#,0.##", CultureInfo.InvariantCulture)
+            : perIteration.ToString("G2", CultureInfo.InvariantCulture);
+
     /// <summary>A count in a pprof table, as pprof prints it: "2000".</summary>
     public static string Plain(long n) => n.ToString(CultureInfo.InvariantCulture);
 

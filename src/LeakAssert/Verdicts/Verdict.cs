@@ -10,6 +10,9 @@ namespace LeakAssert.Verdicts;
 /// </summary>
 internal sealed record Verdict(bool Passed, string Bound, string Finding)
 {
+    /// <summary>True for a verdict on a counter outside the GC heap (OutsideHeapVerdicts): the report then shows them.</summary>
+    public bool ConcernsOutsideHeap { get; init; }
+
     public static Verdict Total(LeakProfile p, ByteSize bound)
     {
         var passed = p.RetainedGrowth <= bound;

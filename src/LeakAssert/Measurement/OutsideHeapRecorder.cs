@@ -1,0 +1,94 @@
+namespace LeakAssert.Measurement;
+
+/// <summary>
+/// Records the counters outside the GC heap at the measured pass's checkpoints, and the assemblies and threads at
+/// its baseline and its end. Everything it keeps is made before the baseline's forced GC (the arrays sized for every
+/// checkpoint, the baseline's lists), so that none of it counts as the workload's retained growth; each reading,
+/// right after a checkpoint's forced GC, leaves only garbage.
+/// </summary>
+internal sealed class OutsideHeapRecorder
+{
+    // Groups of new assemblies and threads kept for the report: more would be retained through the repeat pass.
+    private const int MaxGroups = 8;
+
+    private readonly int[] _iterations;
+    private readonly long[] _native, _assemblies, _contexts, _threads, _handles;
+    private readonly Dictionary<(string, bool, bool, string), int> _baselineAssemblies;
+    private readonly Dictionary<string, int> _baselineThreads;
+    private readonly int _baselinePool;
+    private int _count;
+
+    private OutsideHeapRecorder(int checkpoints)
+    {
+        _iterations = new int[checkpoints];
+        _native = new long[checkpoints];
+        _assemblies = new long[checkpoints];
+        _contexts = new long[checkpoints];
+        _threads = new long[checkpoints];
+        _handles = new long[checkpoints];
+        // A first reading of each counter also runs its one-time costs (JIT, statics) before the baseline.
+        ReadInto(0, 0);
+        _baselineAssemblies = AssemblyCounts();
+        _baselineThreads = ThreadCounts();
+        _baselinePool = ProcessCounters.PoolThreads();
+    }
+
+    /// <summary>Starts recording; call before the baseline's forced GC, with room for every checkpoint of the measured pass.</summary>
+    public static OutsideHeapRecorder Start(int checkpoints) => new(checkpoints);
+
+    /// <summary>Reads every counter; call right after a checkpoint's forced GC.</summary>
+    public void Record(int iteration)
+    {
+        if (_count == _iterations.Length) return;
+        ReadInto(_count++, iteration);
+    }
+
+    /// <summary>The series and what is new since the baseline; call right after the measured pass's last checkpoint.</summary>
+    public OutsideHeap Finish()
+    {
+        CounterSeries Series(string name, bool bytes, long floor, long[] values) =>
+            new(name, bytes, floor, Enumerable.Range(0, _count).Select(k => new CounterReading(_iterations[k], values[k])).ToArray());
+
+        var newAssemblies = AssemblyCounts()
+            .Select(e => (e.Key, Count: e.Value - _baselineAssemblies.GetValueOrDefault(e.Key)))
+            .Where(e => e.Count > 0)
+            .Select(e => new AssemblyGroup(e.Key.Item1, e.Key.Item2, e.Key.Item3, e.Key.Item4, e.Count));
+        // The pool's workers are left out of the thread count; so are as many of its workers' names as it added.
+        var poolAdded = Math.Max(0, ProcessCounters.PoolThreads() - _baselinePool);
+        var newThreads = ThreadCounts()
+            .Select(e => new ThreadGroup(e.Key, e.Value - _baselineThreads.GetValueOrDefault(e.Key) - (e.Key == PoolWorkerName ? poolAdded : 0)))
+            .Where(g => g.Count > 0);
+        return new OutsideHeap(
+            Series("native memory", true, OutsideHeap.NativeNoiseFloorBytes, _native),
+            Series("assemblies", false, OutsideHeap.CountNoiseFloor, _assemblies),
+            Series("load contexts", false, OutsideHeap.CountNoiseFloor, _contexts),
+            Series("threads", false, OutsideHeap.CountNoiseFloor, _threads),
+            Series("handles", false, OutsideHeap.CountNoiseFloor, _handles),
+            MostFirst(newAssemblies, g => g.Count, g => g.Name),
+            MostFirst(newThreads, g => g.Count, g => g.Name));
+    }
+
+    // The OS name .NET gives the thread pool's workers on Linux.
+    private const string PoolWorkerName = ".NET TP Worker";
+
+    private static T[] MostFirst<T>(IEnumerable<T> groups, Func<T, int> count, Func<T, string> name) =>
+        groups.OrderByDescending(count).ThenBy(name, StringComparer.Ordinal).Take(MaxGroups).ToArray();
+
+    private void ReadInto(int k, int iteration)
+    {
+        _iterations[k] = iteration;
+        _native[k] = ProcessCounters.NativeBytes();
+        _assemblies[k] = ProcessCounters.Assemblies();
+        _contexts[k] = ProcessCounters.LoadContexts();
+        _threads[k] = ProcessCounters.Threads();
+        _handles[k] = ProcessCounters.Handles();
+    }
+
+    private static Dictionary<(string, bool, bool, string), int> AssemblyCounts() =>
+        ProcessCounters.LoadedAssemblies()
+            .GroupBy(a => (a.Name, a.IsDynamic, a.IsCollectible, a.LoadContext))
+            .ToDictionary(g => g.Key, g => g.Count());
+
+    private static Dictionary<string, int> ThreadCounts() =>
+        ProcessCounters.ThreadNames().GroupBy(n => n, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+}
