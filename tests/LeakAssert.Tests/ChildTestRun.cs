@@ -42,13 +42,15 @@ internal sealed record ChildTestRun(int ExitCode, string Console, IReadOnlyList<
     }
 
     // The fixtures are outside the solution, and a solution build gives projects outside it their default
-    // configuration whatever the reference says; run whichever build exists, this run's own first.
+    // configuration whatever the reference says; run the newest build there is (a stale one of the other
+    // configuration, from building the fixture by hand, would run old tests).
     private static string BuiltConfiguration(string root, string project)
     {
-        var configurations = new[] { DemoProcessTests.BuildConfiguration(), "Release", "Debug" }.Distinct();
-        foreach (var configuration in configurations)
-            if (File.Exists(BuiltAssembly(root, project, configuration))) return configuration;
-        throw new FileNotFoundException($"{project} is not built; the test project references it so that building the tests builds it.");
+        var built = new[] { DemoProcessTests.BuildConfiguration(), "Release", "Debug" }.Distinct()
+            .Select(c => (Configuration: c, Assembly: new FileInfo(BuiltAssembly(root, project, c))))
+            .Where(b => b.Assembly.Exists)
+            .MaxBy(b => b.Assembly.LastWriteTimeUtc);
+        return built.Configuration ?? throw new FileNotFoundException($"{project} is not built; the test project references it so that building the tests builds it.");
     }
 
     private static string BuiltAssembly(string root, string project, string configuration) =>

@@ -64,10 +64,19 @@ internal sealed class LoadedTypes
         var candidates = new List<FieldInfo>();
         foreach (var type in TypesNear(value))
         {
-            var f = type.GetField(field, Declared | BindingFlags.Static);
-            if (f is null || f.IsLiteral || f.IsDefined(typeof(ThreadStaticAttribute), inherit: false)) continue;
-            if (value is not null && !f.FieldType.IsAssignableFrom(value)) continue;
-            if (SlotOf(f) == (nint)slot) return Describe(f);
+            FieldInfo? f;
+            try
+            {
+                f = type.GetField(field, Declared | BindingFlags.Static);
+                if (f is null || f.IsLiteral || f.IsDefined(typeof(ThreadStaticAttribute), inherit: false)) continue;
+                if (value is not null && !f.FieldType.IsAssignableFrom(value)) continue;
+                if (SlotOf(f) == (nint)slot) return Describe(f);
+            }
+            catch (Exception e) when (IsLoadFailure(e))
+            {
+                // A field whose type needs an assembly that is not there (a test host's optional one) holds nothing here.
+                continue;
+            }
             candidates.Add(f);
         }
         return candidates.Count switch
@@ -77,6 +86,10 @@ internal sealed class LoadedTypes
             var n => $"static field {Label(field)} (declared by one of {n} classes)",
         };
     }
+
+    // What reflection throws for a type or field whose assembly cannot be loaded.
+    private static bool IsLoadFailure(Exception e) =>
+        e is FileNotFoundException or FileLoadException or TypeLoadException or BadImageFormatException or MissingMemberException;
 
     /// <summary>The loaded type of each type ID, through the runtime's type handle that the ID is.</summary>
     /// <remarks>
@@ -138,9 +151,15 @@ internal sealed class LoadedTypes
     {
         for (var t = type; t is not null; t = t.BaseType)
         {
-            foreach (var f in t.GetFields(Declared | BindingFlags.Instance))
+            FieldInfo[] declaredFields;
+            try { declaredFields = t.GetFields(Declared | BindingFlags.Instance); }
+            catch (Exception e) when (IsLoadFailure(e)) { return; }
+            foreach (var f in declaredFields)
             {
-                var declared = f.FieldType;
+                Type declared;
+                try { declared = f.FieldType; }
+                catch (Exception e) when (IsLoadFailure(e)) { continue; } // its type's assembly is missing: it holds nothing we can name
+
                 if (declared.IsPointer || declared.IsByRef || declared.IsFunctionPointer) continue;
                 var label = prefix + Label(f.Name);
                 if (!declared.IsValueType)
