@@ -10,7 +10,8 @@ namespace LeakAssert.Snapshots;
 /// <summary>
 /// Gathers the heap-dump events of one induced GC (objects, references, roots, static fields, ConditionalWeakTable
 /// entries, type names) as flat lists of numbers, then resolves addresses to node indices once, in
-/// <see cref="Build"/>. Fed by one reader thread; read only after that thread has ended.
+/// <see cref="Build"/>. Fed by one reader thread; read only after that thread has ended (but for
+/// <see cref="ObjectCount"/> and <see cref="Complete"/>, which the waiting thread watches grow).
 /// </summary>
 internal sealed class GraphBuilder
 {
@@ -33,10 +34,10 @@ internal sealed class GraphBuilder
     // Payloads are copied here and read as records: a million objects come as some 500 events of 2,000 records.
     private byte[] _payload = new byte[64 * 1024];
     private int _gc = -1;
-
-    public GraphBuilder() => _types = new TypeTable(_typeNames);
     private int _nextNodeBlock;
     private int _nextEdgeBlock;
+
+    public GraphBuilder() => _types = new TypeTable(_typeNames);
 
     /// <summary>Node and edge events whose sequence numbers were skipped: lost on the way.</summary>
     public int MissingBlocks { get; private set; }
