@@ -8,7 +8,7 @@ using LeakAssert.Reporting;
 
 // Measures LeakAssert's verdict (detection power, false positives), attribution and cost, and prints Markdown tables
 // to the console and to docs/BENCHMARKS.md. Medians and ratios, never single times.
-// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters]
+// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters] [--snapshots [--gcdump PATH]]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var runs = Arg("--runs", 100);
 // --adapters: what [LeakTest] adds to a test run's wall time, in child `dotnet test` runs (docs/BENCHMARKS-ADAPTERS.md).
@@ -20,6 +20,17 @@ if (args.Contains("--adapters"))
     return;
 }
 var output = ArgText("--out", null) ?? Path.Combine(RepositoryRoot(), "docs", "BENCHMARKS.md");
+// --snapshots: a heap snapshot against dotnet-gcdump on this same process; replaces the "Heap snapshots" section only.
+if (args.Contains("--snapshots"))
+{
+    var section = SnapshotCost.Run(Arg("--runs", 5), SnapshotCost.FindGcdump(ArgText("--gcdump", null)));
+    Console.Write(section);
+    File.WriteAllText(output, SnapshotCost.Into(File.Exists(output) ? File.ReadAllText(output) : "", section));
+    Console.WriteLine($"Wrote {output}");
+    return;
+}
+// Measured apart (it needs dotnet-gcdump): the last measured section stays when the rest is measured again.
+var snapshotSection = File.Exists(output) ? SnapshotCost.Measured(File.ReadAllText(output)) : null;
 var clock = Stopwatch.StartNew();
 using var doc = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
 var md = new Markdown(doc);
@@ -205,10 +216,17 @@ md.Line();
 }
 md.Line();
 
-// 5. Snapshots.
-md.Line("## Heap snapshots");
-md.Line("LeakAssert takes no heap-graph snapshots yet (retention paths are a later issue), so there is nothing to compare with dotnet-gcdump.");
-md.Line();
+// 5. Snapshots, measured by --snapshots.
+if (snapshotSection is not null)
+{
+    doc.Write(snapshotSection);
+}
+else
+{
+    md.Line("## Heap snapshots");
+    md.Line("Measured apart, against dotnet-gcdump: `dotnet run --project bench/LeakAssert.Bench -c Release -- --snapshots`.");
+    md.Line();
+}
 
 // Targets.
 md.Line("## Targets");

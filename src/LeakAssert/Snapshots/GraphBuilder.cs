@@ -10,7 +10,8 @@ namespace LeakAssert.Snapshots;
 /// <summary>
 /// Gathers the heap-dump events of one induced GC (objects, references, roots, static fields, ConditionalWeakTable
 /// entries, type names) as flat lists of numbers, then resolves addresses to node indices once, in
-/// <see cref="Build"/>. Fed by one reader thread; read only after that thread has ended.
+/// <see cref="Build"/>. Fed by one reader thread; read only after that thread has ended (but for
+/// <see cref="ObjectCount"/> and <see cref="Complete"/>, which the waiting thread watches grow).
 /// </summary>
 internal sealed class GraphBuilder
 {
@@ -21,7 +22,7 @@ internal sealed class GraphBuilder
     private const int BulkHeaderBytes = 10;
 
     private readonly List<ulong> _address = [];
-    private readonly List<ulong> _typeId = [];
+    private readonly List<int> _type = [];
     private readonly List<long> _size = [];
     private readonly List<int> _edgeCount = [];
     private readonly List<ulong> _edgeTarget = [];
@@ -29,11 +30,14 @@ internal sealed class GraphBuilder
     private readonly List<(ulong Address, string Field, ulong TypeId, ulong Slot)> _statics = [];
     private readonly List<(ulong Key, ulong Value)> _weakTable = [];
     private readonly Dictionary<ulong, string> _typeNames = [];
+    private readonly TypeTable _types;
     // Payloads are copied here and read as records: a million objects come as some 500 events of 2,000 records.
     private byte[] _payload = new byte[64 * 1024];
     private int _gc = -1;
     private int _nextNodeBlock;
     private int _nextEdgeBlock;
+
+    public GraphBuilder() => _types = new TypeTable(_typeNames);
 
     /// <summary>Node and edge events whose sequence numbers were skipped: lost on the way.</summary>
     public int MissingBlocks { get; private set; }
@@ -89,7 +93,7 @@ internal sealed class GraphBuilder
     private void AddNode(ulong address, ulong typeId, ulong size, long edgeCount)
     {
         _address.Add(address);
-        _typeId.Add(typeId);
+        _type.Add(_types.IndexOf(typeId));
         _size.Add((long)size);
         _edgeCount.Add((int)edgeCount);
     }
@@ -195,11 +199,6 @@ internal sealed class GraphBuilder
             return null;
         }
 
-        var types = new TypeTable(_typeNames);
-        var nodeType = new int[n];
-        var typeIds = CollectionsMarshal.AsSpan(_typeId);
-        for (var i = 0; i < n; i++) nodeType[i] = types.IndexOf(typeIds[i]);
-
         var index = new AddressIndex(CollectionsMarshal.AsSpan(_address));
         // References to objects outside the dump (frozen strings and types) go; the rest become node indices.
         var targets = CollectionsMarshal.AsSpan(_edgeTarget);
@@ -226,7 +225,7 @@ internal sealed class GraphBuilder
             var node = index.Find(address);
             if (node < 0) continue;
             roots.Add(new GraphRoot(node, RootKind.StaticField, (ulong)statics.Count));
-            statics.Add(new StaticRoot(field, types.IndexOf(typeId), slot));
+            statics.Add(new StaticRoot(field, _types.IndexOf(typeId), slot));
         }
         foreach (var (address, kind, detail) in _roots)
         {
@@ -244,12 +243,12 @@ internal sealed class GraphBuilder
 
         return new HeapGraph
         {
-            NodeType = nodeType,
+            NodeType = [.. _type],
             NodeSize = [.. _size],
             EdgeStart = edgeStart,
             EdgeTarget = edgeTarget,
-            TypeNames = types.Names(),
-            TypeIds = types.Ids(),
+            TypeNames = _types.Names(),
+            TypeIds = _types.Ids(),
             // Stable: within a kind, the runtime's order stays.
             Roots = [.. roots.OrderBy(r => r.Kind)],
             Statics = [.. statics],

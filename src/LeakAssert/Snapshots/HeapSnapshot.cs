@@ -100,6 +100,11 @@ internal sealed class HeapSnapshot
     /// <summary>From the call to the graph being ready, the induced GC included.</summary>
     public TimeSpan TakenIn { get; }
 
+    /// <summary>The bytes of the graph's arrays, what a snapshot holds while it lives (type names aside).</summary>
+    public long GraphBytes =>
+        _graph.NodeCount * (sizeof(int) + sizeof(long)) + (_graph.EdgeStart.LongLength + _graph.EdgeTarget.LongLength) * sizeof(int)
+        + _graph.TypeIds.LongLength * sizeof(ulong) + _graph.WeakTableEdges.LongLength * sizeof(long);
+
     /// <summary>
     /// How the live instances of a type are held: each instance's shortest path from a root, grouped by the path's
     /// signature (root, step types and fields), largest group first, each with how many instances it holds. Empty
