@@ -163,13 +163,36 @@ public sealed class NativeLeakTests
     }
 
     [Fact]
-    public void The_thread_pool_adding_workers_is_not_counted_as_threads()
+    public async Task The_thread_pool_adding_workers_is_not_counted_as_threads()
     {
-        // Blocking bursts make the pool inject workers; the OS thread count rises by them, the counter must not.
-        var profile = Leak.Profile(BusyWorkloads.ThreadPoolBursts, iterations: 1_000, Quick);
+        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+        using var gate = new ManualResetEventSlim();
+        var osBefore = OsThreads();
+        var countedBefore = ProcessCounters.Threads();
+        var target = ThreadPool.ThreadCount + 8;
+        try
+        {
+            // Eight more work items than workers, each blocked: under its minimum the pool adds a worker for each.
+            ThreadPool.SetMinThreads(target, minIo);
+            var blocked = Enumerable.Range(0, target).Select(_ => Task.Run(() => gate.Wait())).ToArray();
+            SpinWait.SpinUntil(() => ThreadPool.ThreadCount >= target, TimeSpan.FromSeconds(10));
 
-        profile.OutsideHeap!.Threads.Total.Should().BeInRange(-2, 2, profile.Report());
-        profile.OutsideHeap.NewThreads.Should().NotContain(t => t.Name == ".NET TP Worker", profile.Report());
+            OsThreads().Should().BeGreaterThanOrEqualTo(osBefore + 8, "the pool added its workers");
+            ProcessCounters.Threads().Should().BeInRange(countedBefore - 2, countedBefore + 2, "the pool's workers are the pool's to add and retire");
+            gate.Set();
+            await Task.WhenAll(blocked);
+        }
+        finally
+        {
+            gate.Set();
+            ThreadPool.SetMinThreads(minWorkers, minIo);
+        }
+    }
+
+    private static int OsThreads()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.Threads.Count;
     }
 }
 
