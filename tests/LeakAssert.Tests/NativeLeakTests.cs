@@ -83,6 +83,28 @@ public sealed class NativeLeakTests
     }
 
     [Fact]
+    public void The_repeat_pass_of_a_thread_leak_at_most_doubles_its_threads()
+    {
+        // The heap grows too (each Thread object), so a repeat pass runs, sized for heap samples: at ~250 B an
+        // iteration, some 10,000 iterations within the default attribution budget, each a thread that never ends.
+        var leaky = Leaking(() => Leak.Profile(Workers.StartAndForget, iterations: 300), Workers.Release);
+
+        leaky.RepeatPassIterations.Should().BeInRange(1, 300, leaky.Report());
+    }
+
+    [Fact]
+    public void Without_a_count_a_thread_leak_is_capped_at_about_a_thousand_threads()
+    {
+        var leaky = Leaking(() => Leak.Profile(Workers.StartAndForget, Quick with { TimeBudget = TimeSpan.FromSeconds(1) }), Workers.Release);
+
+        // A thread starts in well under a millisecond: the budget alone would ask for thousands of them.
+        leaky.Iterations.Should().BeInRange(LeakOptions.MinBudgetIterations, 1_024, leaky.Report());
+        leaky.RepeatPassIterations.Should().BeLessThanOrEqualTo(leaky.Iterations, leaky.Report());
+        var act = () => leaky.Should().NotLeakThreads();
+        act.Should().Throw<XunitException>().WithMessage("*started threads that kept running*", leaky.Report());
+    }
+
+    [Fact]
     public void A_file_opened_per_call_and_never_closed_fails_and_one_disposed_passes()
     {
         var (leaky, disposed) = Twins(OpenFiles.OpenAndKeep, OpenFiles.Release, OpenFiles.OpenAndDispose);

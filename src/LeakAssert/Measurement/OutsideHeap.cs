@@ -46,6 +46,9 @@ public sealed class OutsideHeap
     /// <summary>Open handles: file descriptors on Linux, the handle count elsewhere.</summary>
     public CounterSeries Handles { get; }
 
+    /// <summary>Whether a count (assemblies, load contexts, threads, handles) rose steadily: each iteration run adds to it.</summary>
+    internal bool CountsRise => Assemblies.IsRising || LoadContexts.IsRising || Threads.IsRising || Handles.IsRising;
+
     /// <summary>The five counters, in the report's order.</summary>
     public IReadOnlyList<CounterSeries> All => [NativeMemory, Assemblies, LoadContexts, Threads, Handles];
 
