@@ -130,9 +130,20 @@ public sealed class NativeLeakTests
         total.Should().Throw<XunitException>().WithMessage("Expected profile to have at most 32MB of native memory growth over 1,000 iterations, but it grew *, more than the bound.*", leaky.Report());
         var heap = () => leaky.Should().NotRetainMoreThan(1.KB().PerIteration());
         heap.Should().Throw<XunitException>("native memory rising steadily beyond its floor fails every leak assertion\n{0}", leaky.Report())
-            .WithMessage("*FAILED: expected at most 0 of native memory growth per iteration*");
+            .WithMessage("*FAILED: expected no steady growth in native memory (beyond its 16MB noise floor); grew native memory by *per iteration*");
         freed.Should().NotGrowNativeMemoryMoreThan(1.KB().PerIteration(), "each buffer is freed\n{0}", freed.Report())
             .And.NotGrowNativeMemoryMoreThan(OutsideHeap.NativeNoiseFloorBytes.Bytes(), "each buffer is freed\n{0}", freed.Report());
+    }
+
+    [Fact]
+    public void An_explicit_assertion_on_too_few_iterations_fails_saying_why_and_the_defaults_pass()
+    {
+        var brief = Leak.Profile(() => { }, iterations: 2, Quick);
+
+        var act = () => brief.Should().NotLeakThreads();
+        act.Should().Throw<XunitException>()
+            .WithMessage("Expected profile to have no steady growth in threads (beyond the thread pool's), but it had only 3 checkpoints over 2 iterations, too few to tell steady growth from a one-off step: it needs at least 4 iterations.*", brief.Report());
+        brief.Should().NotRetainMoreThan(1.MB(), "the defaults pass what they cannot decide, as a total bound is decided on any run\n{0}", brief.Report());
     }
 
     /// <summary>A leak's iterations, its resources released afterwards, then as many of its fixed twin.</summary>
