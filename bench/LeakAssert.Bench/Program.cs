@@ -8,7 +8,7 @@ using LeakAssert.Reporting;
 
 // Measures LeakAssert's verdict (detection power, false positives), attribution and cost, and prints Markdown tables
 // to the console and to docs/BENCHMARKS.md. Medians and ratios, never single times.
-// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters] [--snapshots [--gcdump PATH]]
+// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH]]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var runs = Arg("--runs", 100);
 // --adapters: what [LeakTest] adds to a test run's wall time, in child `dotnet test` runs (docs/BENCHMARKS-ADAPTERS.md).
@@ -17,6 +17,15 @@ if (args.Contains("--adapters"))
     var table = AdapterCost.Run(RepositoryRoot(), Arg("--runs", 5));
     Console.Write(table);
     File.WriteAllText(ArgText("--out", null) ?? Path.Combine(RepositoryRoot(), "docs", "BENCHMARKS-ADAPTERS.md"), table);
+    return;
+}
+// --outside-heap: the noise floor of the counters outside the GC heap, and the leaks of each kind (docs/BENCHMARKS-OUTSIDE-HEAP.md).
+if (OutsideHeapNoise.TryRunChild(args)) return;
+if (args.Contains("--outside-heap"))
+{
+    var table = OutsideHeapNoise.Run(Arg("--runs", 20));
+    Console.Write(table);
+    File.WriteAllText(ArgText("--out", null) ?? Path.Combine(RepositoryRoot(), "docs", "BENCHMARKS-OUTSIDE-HEAP.md"), table);
     return;
 }
 var output = ArgText("--out", null) ?? Path.Combine(RepositoryRoot(), "docs", "BENCHMARKS.md");

@@ -83,6 +83,28 @@ public sealed class NativeLeakTests
     }
 
     [Fact]
+    public void The_repeat_pass_of_a_thread_leak_at_most_doubles_its_threads()
+    {
+        // The heap grows too (each Thread object), so a repeat pass runs, sized for heap samples: at ~250 B an
+        // iteration, some 10,000 iterations within the default attribution budget, each a thread that never ends.
+        var leaky = Leaking(() => Leak.Profile(Workers.StartAndForget, iterations: 300), Workers.Release);
+
+        leaky.RepeatPassIterations.Should().BeInRange(1, 300, leaky.Report());
+    }
+
+    [Fact]
+    public void Without_a_count_a_thread_leak_is_capped_at_about_a_thousand_threads()
+    {
+        var leaky = Leaking(() => Leak.Profile(Workers.StartAndForget, Quick with { TimeBudget = TimeSpan.FromSeconds(1) }), Workers.Release);
+
+        // A thread starts in well under a millisecond: the budget alone would ask for thousands of them.
+        leaky.Iterations.Should().BeInRange(LeakOptions.MinBudgetIterations, 1_024, leaky.Report());
+        leaky.RepeatPassIterations.Should().BeLessThanOrEqualTo(leaky.Iterations, leaky.Report());
+        var act = () => leaky.Should().NotLeakThreads();
+        act.Should().Throw<XunitException>().WithMessage("*started threads that kept running*", leaky.Report());
+    }
+
+    [Fact]
     public void A_file_opened_per_call_and_never_closed_fails_and_one_disposed_passes()
     {
         var (leaky, disposed) = Twins(OpenFiles.OpenAndKeep, OpenFiles.Release, OpenFiles.OpenAndDispose);
@@ -108,9 +130,20 @@ public sealed class NativeLeakTests
         total.Should().Throw<XunitException>().WithMessage("Expected profile to have at most 32MB of native memory growth over 1,000 iterations, but it grew *, more than the bound.*", leaky.Report());
         var heap = () => leaky.Should().NotRetainMoreThan(1.KB().PerIteration());
         heap.Should().Throw<XunitException>("native memory rising steadily beyond its floor fails every leak assertion\n{0}", leaky.Report())
-            .WithMessage("*FAILED: expected at most 0 of native memory growth per iteration*");
+            .WithMessage("*FAILED: expected no steady growth in native memory (beyond its 16MB noise floor); grew native memory by *per iteration*");
         freed.Should().NotGrowNativeMemoryMoreThan(1.KB().PerIteration(), "each buffer is freed\n{0}", freed.Report())
             .And.NotGrowNativeMemoryMoreThan(OutsideHeap.NativeNoiseFloorBytes.Bytes(), "each buffer is freed\n{0}", freed.Report());
+    }
+
+    [Fact]
+    public void An_explicit_assertion_on_too_few_iterations_fails_saying_why_and_the_defaults_pass()
+    {
+        var brief = Leak.Profile(() => { }, iterations: 2, Quick);
+
+        var act = () => brief.Should().NotLeakThreads();
+        act.Should().Throw<XunitException>()
+            .WithMessage("Expected profile to have no steady growth in threads (beyond the thread pool's), but it had only 3 checkpoints over 2 iterations, too few to tell steady growth from a one-off step: it needs at least 4 iterations.*", brief.Report());
+        brief.Should().NotRetainMoreThan(1.MB(), "the defaults pass what they cannot decide, as a total bound is decided on any run\n{0}", brief.Report());
     }
 
     /// <summary>A leak's iterations, its resources released afterwards, then as many of its fixed twin.</summary>
@@ -163,13 +196,36 @@ public sealed class NativeLeakTests
     }
 
     [Fact]
-    public void The_thread_pool_adding_workers_is_not_counted_as_threads()
+    public async Task The_thread_pool_adding_workers_is_not_counted_as_threads()
     {
-        // Blocking bursts make the pool inject workers; the OS thread count rises by them, the counter must not.
-        var profile = Leak.Profile(BusyWorkloads.ThreadPoolBursts, iterations: 1_000, Quick);
+        ThreadPool.GetMinThreads(out var minWorkers, out var minIo);
+        using var gate = new ManualResetEventSlim();
+        var osBefore = OsThreads();
+        var countedBefore = ProcessCounters.Threads();
+        var target = ThreadPool.ThreadCount + 8;
+        try
+        {
+            // Eight more work items than workers, each blocked: under its minimum the pool adds a worker for each.
+            ThreadPool.SetMinThreads(target, minIo);
+            var blocked = Enumerable.Range(0, target).Select(_ => Task.Run(() => gate.Wait())).ToArray();
+            SpinWait.SpinUntil(() => ThreadPool.ThreadCount >= target, TimeSpan.FromSeconds(10));
 
-        profile.OutsideHeap!.Threads.Total.Should().BeInRange(-2, 2, profile.Report());
-        profile.OutsideHeap.NewThreads.Should().NotContain(t => t.Name == ".NET TP Worker", profile.Report());
+            OsThreads().Should().BeGreaterThanOrEqualTo(osBefore + 8, "the pool added its workers");
+            ProcessCounters.Threads().Should().BeInRange(countedBefore - 2, countedBefore + 2, "the pool's workers are the pool's to add and retire");
+            gate.Set();
+            await Task.WhenAll(blocked);
+        }
+        finally
+        {
+            gate.Set();
+            ThreadPool.SetMinThreads(minWorkers, minIo);
+        }
+    }
+
+    private static int OsThreads()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.Threads.Count;
     }
 }
 

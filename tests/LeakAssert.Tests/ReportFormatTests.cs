@@ -96,6 +96,14 @@ public sealed class ReportFormatTests
     }
 
     [Fact]
+    public void An_explicit_assertion_outside_the_heap_fails_on_a_profile_that_was_not_measured_there()
+    {
+        var act = () => UnprofiledPlateau().Should().NotLeakHandles();
+
+        act.Should().Throw<XunitException>().WithMessage("Expected profile to have no steady growth in open handles, but it was not measured outside the GC heap.*");
+    }
+
+    [Fact]
     public void Top_is_pprof_shaped_and_ranks_by_absolute_flat()
     {
         var top = Top.Of(LeakingProfile().Profiles!.Diff, SampleValue.InuseSpace);

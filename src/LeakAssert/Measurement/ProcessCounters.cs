@@ -78,6 +78,9 @@ internal static class ProcessCounters
         return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
     }
 
+    /// <summary>Threads, handles and assemblies together: what a leak of any of them adds to, for sizing a run.</summary>
+    public static int Resources() => Threads() + Handles() + Assemblies();
+
     /// <summary>Every loaded assembly by name, kind and load context; kept as text so that no collectible assembly is held alive.</summary>
     public static IEnumerable<AssemblyGroup> LoadedAssemblies() =>
         AppDomain.CurrentDomain.GetAssemblies().Select(a =>

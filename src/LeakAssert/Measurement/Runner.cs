@@ -244,6 +244,9 @@ internal static class Runner
         if (separate) checkpoints.Add(Checkpoint(index++, iterations));
 
         var extra = RepeatIterations(fit, iterations, separate, sampling.IsRecording, measured.Time, options);
+        // A leak of threads, handles or assemblies grows with every iteration run, towards the process's limits: the
+        // repeat pass at most doubles it (its heap samples may then be fewer, and the report says so).
+        if (measured.OutsideHeap.CountsRise) extra = Math.Min(extra, iterations);
         var done = iterations;
         var segments = Math.Min(RepeatSegments, extra);
         for (var k = 1; k <= segments; k++)
@@ -294,12 +297,15 @@ internal static class Runner
     /// <summary>
     /// Warmup that also times the workload: batches of 1, 2, 4, ... until a tenth of the budget has passed (or the
     /// given warmup count ran), then as many iterations as fill the budget, fewer if the warmup's retained growth
-    /// says the run would hold more than 256 MB.
+    /// says the run would hold more than 256 MB, or its threads, handles and assemblies that it would add more than
+    /// 1,024 of them (a thread started per call would otherwise make tens of thousands in 2 s, towards the OS's limits).
     /// </summary>
     private static async ValueTask<(int Iterations, int Warmup)> Calibrate(Workload workload, LeakOptions options)
     {
         const long MaxRetainedBytes = 256L << 20;
+        const int MaxResources = 1_024;
         var before = ForcedGc.RetainedBytes();
+        var resourcesBefore = ProcessCounters.Resources();
         var done = 0;
         var spent = TimeSpan.Zero;
         for (var batch = 1; ; batch = Math.Min(batch * 2, 1 << 20))
@@ -314,7 +320,9 @@ internal static class Runner
         var growthPerIteration = (double)Math.Max(0, ForcedGc.RetainedBytes() - before) / done;
         var byTime = options.TimeBudget.TotalSeconds * done / Math.Max(spent.TotalSeconds, 1e-9);
         var byMemory = growthPerIteration > 0 ? MaxRetainedBytes / growthPerIteration : double.MaxValue;
-        var iterations = (int)Math.Clamp(Math.Min(byTime, byMemory), LeakOptions.MinBudgetIterations, 10_000_000);
+        var resourcesPerIteration = (double)Math.Max(0, ProcessCounters.Resources() - resourcesBefore) / done;
+        var byResources = resourcesPerIteration > 0 ? MaxResources / resourcesPerIteration : double.MaxValue;
+        var iterations = (int)Math.Clamp(Math.Min(byTime, Math.Min(byMemory, byResources)), LeakOptions.MinBudgetIterations, 10_000_000);
         return (iterations, done);
     }
 
