@@ -16,9 +16,9 @@ public sealed class InstanceTests
     [SetUp]
     public void AllocateOnce() => _setUp = new byte[1 << 20];
 
-    // [SetUp]'s 1 MB is allocated once, before the warmup: it is not growth. The bound is a quarter of it, well
-    // above a busy test host's one-off allocations (70 kB seen under two suites at once).
-    [LeakTest(Iterations = 2_000, MaxRetainedBytes = 256 * 1024)]
+    // [SetUp]'s 1 MB is allocated once, before the warmup: it is not growth. The bound is half of it, well
+    // above a busy test host's one-off allocations (375 kB seen while a busy runner still read source information).
+    [LeakTest(Iterations = 2_000, MaxRetainedBytes = 512 * 1024)]
     public void SetUp_allocations_are_not_counted() => Sink = _setUp.Length;
 
     // What the body keeps in the fixture lives as long as the fixture: retained, and caught.

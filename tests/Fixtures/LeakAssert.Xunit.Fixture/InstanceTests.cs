@@ -13,9 +13,9 @@ public sealed class InstanceTests
     private readonly byte[] _constructed = new byte[1 << 20];
     private readonly List<byte[]> _history = [];
 
-    // The constructor's 1 MB is allocated once, before the warmup: it is not growth. The bound is a quarter of it,
-    // well above a busy test host's one-off allocations (70 kB seen under two suites at once).
-    [LeakTest(Iterations = 2_000, MaxRetainedBytes = 256 * 1024)]
+    // The constructor's 1 MB is allocated once, before the warmup: it is not growth. The bound is half of it,
+    // well above a busy test host's one-off allocations (375 kB seen while a busy runner still read source information).
+    [LeakTest(Iterations = 2_000, MaxRetainedBytes = 512 * 1024)]
     public void Constructor_allocations_are_not_counted() => Sink = _constructed.Length;
 
     // What the body keeps in the instance lives as long as the instance: retained, and caught.
