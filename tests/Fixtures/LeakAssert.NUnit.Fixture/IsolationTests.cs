@@ -10,13 +10,13 @@ using NUnit.Framework;
 namespace Fixtures;
 
 [Category("Isolation")]
-public sealed class PolluterA { [Test] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(3)); }
+public sealed class PolluterA { [Test] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(6)); }
 
 [Category("Isolation")]
-public sealed class PolluterB { [Test] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(3)); }
+public sealed class PolluterB { [Test] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(6)); }
 
 [Category("Isolation")]
-public sealed class PolluterC { [Test] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(3)); }
+public sealed class PolluterC { [Test] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(6)); }
 
 [Category("Isolation")]
 public sealed class IsolationTests

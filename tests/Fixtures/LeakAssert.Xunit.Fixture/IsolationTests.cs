@@ -5,15 +5,15 @@ using Xunit;
 
 namespace Fixtures;
 
-// Three polluters in three collections, which xunit runs in parallel; each retains ~38 MB over 3 s.
+// Three polluters in three collections, which xunit runs in parallel; each retains ~76 MB over 6 s, long enough that a busy machine still measures the control while they grow.
 [Trait("Category", "Isolation")]
-public sealed class PolluterA { [Fact] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(3)); }
+public sealed class PolluterA { [Fact] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(6)); }
 
 [Trait("Category", "Isolation")]
-public sealed class PolluterB { [Fact] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(3)); }
+public sealed class PolluterB { [Fact] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(6)); }
 
 [Trait("Category", "Isolation")]
-public sealed class PolluterC { [Fact] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(3)); }
+public sealed class PolluterC { [Fact] public void Retains_memory_while_it_runs() => Timeline.Pollute("polluter", TimeSpan.FromSeconds(6)); }
 
 [Trait("Category", "Isolation")]
 public sealed class IsolationTests : IDisposable
