@@ -207,6 +207,6 @@ internal static class Chromium
         // Never a silent pass: without a browser nothing shows that the page renders.
         return found ?? throw new InvalidOperationException(
             "Chromium is needed to render the HTML report, but neither /usr/bin/chromium nor chromium on PATH exists: " +
-            "apt-get update && apt-get install -y --no-install-recommends chromium (./test.sh installs it when missing).");
+            "apt-get update && apt-get install -y --no-install-recommends chromium (.ci/install-test-tools installs it when missing).");
     }
 }

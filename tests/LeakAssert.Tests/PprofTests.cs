@@ -553,7 +553,7 @@ public sealed class GoPprofTests(ITestOutputHelper output)
         if (go is not null) return go;
         // Never a silent pass: without go this test proves nothing about pprof reading the files.
         if (Environment.GetEnvironmentVariable("CI") == "true")
-            throw new InvalidOperationException("go is required on CI to check the files with go tool pprof, but it is not on PATH: ./test.sh installs golang-go when go is missing.");
+            throw new InvalidOperationException("go is required on CI to check the files with go tool pprof, but it is not on PATH: .ci/install-test-tools installs golang-go when go is missing.");
         throw new InvalidOperationException("go tool pprof is needed: apt-get install -y golang-go");
     }
 }
