@@ -46,7 +46,7 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
     /// objects before arrays, then bytes.
     /// </summary>
     internal static HeapDiff Between(IReadOnlyDictionary<string, TypeTotal> before, HeapSnapshot after, int iterations, string pass,
-        IReadOnlyList<(string TypeName, string Reason)> accepted, TimeSpan takenIn)
+        IReadOnlyList<(string TypeName, string Reason)> accepted)
     {
         // The first snapshot's counts are themselves alive in the second: one name string and one total per type.
         var own = new Dictionary<string, long>(StringComparer.Ordinal) { [StringType] = before.Count, [TotalType] = before.Count };
@@ -78,7 +78,7 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
                 : [];
             kept.Add(new TypeGrowth(t.Name, t.Count, t.Bytes, iterations, paths));
         }
-        return new HeapDiff(kept, acceptedRows, iterations, pass, after.ObjectCount, takenIn) { _counts = counts };
+        return new HeapDiff(kept, acceptedRows, iterations, pass, after.ObjectCount, after.TakenIn) { _counts = counts };
     }
 }
 

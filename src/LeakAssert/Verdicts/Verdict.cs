@@ -28,12 +28,12 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
     {
         var bound = maxPerIteration == 0
             ? $"no retained instances of {typeName}"
-            : $"at most {maxPerIteration.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} retained instances of {typeName} per iteration";
+            : Inv($"at most {maxPerIteration:0.##} retained instances of {typeName} per iteration");
         if (p.HeapGrowth is not { } heap)
             return new Verdict(false, bound, $"could not be decided: no heap snapshots were taken ({p.HeapSnapshotProblem}); LeakOptions.HeapSnapshots = HeapSnapshotMode.Always takes them on every run");
         var count = heap.CountOf(typeName);
         var perIteration = heap.Iterations == 0 ? 0 : (double)count / heap.Iterations;
-        var gained = $"gained {Count(count)} instances over {Count(heap.Iterations)} iterations of {heap.Pass} ({perIteration.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} per iteration)";
+        var gained = Inv($"gained {Count(count)} instances over {Count(heap.Iterations)} iterations of {heap.Pass} ({perIteration:0.00} per iteration)");
         if (heap.Accepted.FirstOrDefault(a => a.TypeName == typeName) is { } accepted)
             return new Verdict(true, bound, $"{gained}, accepted: {accepted.Reason}");
         var passed = count <= maxPerIteration * heap.Iterations;
