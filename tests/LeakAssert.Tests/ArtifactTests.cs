@@ -103,6 +103,33 @@ public sealed class ArtifactTests : IDisposable
     }
 
     [Fact]
+    public void The_project_folder_recorded_in_the_test_assembly_wins_over_the_folders_above_the_binaries()
+    {
+        // As with UseArtifactsOutput: the binaries sit under artifacts/bin/{Project}/release, no project file above them.
+        var repository = Directory.CreateTempSubdirectory("leakassert-layout-").FullName;
+        var project = Directory.CreateDirectory(Path.Combine(repository, "tests", "Shop.Tests")).FullName;
+        File.WriteAllText(Path.Combine(project, "Shop.Tests.csproj"), "<Project />");
+        var binaries = Directory.CreateDirectory(Path.Combine(repository, "artifacts", "bin", "Shop.Tests", "release")).FullName;
+        var recording = RecordingProjectDirectory(project);
+        var elsewhere = RecordingProjectDirectory(Directory.CreateDirectory(Path.Combine(repository, "tests", "Other.Tests")).FullName);
+
+        ArtifactWriter.ProjectDirectory([typeof(ArtifactTests).Assembly, recording], binaries).Should().Be(project);
+        ArtifactWriter.ProjectDirectory([typeof(ArtifactTests).Assembly], binaries).Should().BeNull("nothing was recorded and no folder above the binaries holds a project file");
+        ArtifactWriter.ProjectDirectory([recording, elsewhere], Path.Combine(project, "bin", "Release", "net10.0"))
+            .Should().Be(project, "two recorded projects name neither, so the folders above the binaries decide");
+    }
+
+    private static System.Reflection.Assembly RecordingProjectDirectory(string directory)
+    {
+        var assembly = System.Reflection.Emit.AssemblyBuilder.DefineDynamicAssembly(
+            new System.Reflection.AssemblyName("Recorded" + Guid.NewGuid().ToString("N")), System.Reflection.Emit.AssemblyBuilderAccess.Run);
+        assembly.SetCustomAttribute(new System.Reflection.Emit.CustomAttributeBuilder(
+            typeof(System.Reflection.AssemblyMetadataAttribute).GetConstructor([typeof(string), typeof(string)])!,
+            [ArtifactWriter.ProjectDirectoryKey, directory]));
+        return assembly;
+    }
+
+    [Fact]
     public void A_root_too_deep_names_the_variable_that_moves_it()
     {
         Environment.SetEnvironmentVariable(ArtifactWriter.RootVariable, Path.Combine(_root, string.Join('/', Enumerable.Repeat(new string('d', 200), 20))));

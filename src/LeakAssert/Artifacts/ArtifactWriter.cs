@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Reflection;
 using LeakAssert.Pprof;
 using LeakAssert.Reporting;
 using LeakAssert.Verdicts;
@@ -105,17 +106,45 @@ internal static class ArtifactWriter
     {
         var configured = Environment.GetEnvironmentVariable(RootVariable);
         if (!string.IsNullOrWhiteSpace(configured)) return Path.GetFullPath(configured);
-        return Path.Combine(ProjectDirectory() ?? Directory.GetCurrentDirectory(), "TestResults", "LeakAssert");
+        var project = ProjectDirectory(AppDomain.CurrentDomain.GetAssemblies(), AppContext.BaseDirectory);
+        return Path.Combine(project ?? Directory.GetCurrentDirectory(), "TestResults", "LeakAssert");
     }
 
-    // dotnet test puts TestResults beside the test project; the test runs from its bin/{Configuration}/{tfm} below it.
-    private static string? ProjectDirectory()
+    /// <summary>The assembly-metadata key under which the adapters' build targets record the test project's folder.</summary>
+    public const string ProjectDirectoryKey = "LeakAssert.ProjectDirectory";
+
+    /// <summary>
+    /// The test project's folder: as recorded in the test assembly at build (the adapters' targets do so: with
+    /// <c>UseArtifactsOutput</c> or an output path elsewhere, the binaries are not below the project), else the first
+    /// folder above the binaries that holds a project file (what <c>dotnet test</c>'s own TestResults sits beside).
+    /// </summary>
+    internal static string? ProjectDirectory(IEnumerable<Assembly> loaded, string baseDirectory)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        var recorded = loaded.SelectMany(RecordedProjectDirectories).Where(Directory.Exists).Distinct(StringComparer.Ordinal).ToArray();
+        // Two test assemblies in one process name two projects: neither is the one, so the binaries decide.
+        if (recorded.Length == 1) return recorded[0];
+        for (var dir = new DirectoryInfo(baseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (dir.EnumerateFiles("*.*proj").Any(f => f.Extension is ".csproj" or ".fsproj" or ".vbproj")) return dir.FullName;
+            if (dir.Exists && dir.EnumerateFiles("*.*proj").Any(f => f.Extension is ".csproj" or ".fsproj" or ".vbproj")) return dir.FullName;
         }
         return null;
+    }
+
+    private static IEnumerable<string> RecordedProjectDirectories(Assembly assembly)
+    {
+        try
+        {
+            return assembly.GetCustomAttributes(typeof(AssemblyMetadataAttribute), inherit: false)
+                .Cast<AssemblyMetadataAttribute>()
+                .Where(m => m.Key == ProjectDirectoryKey && !string.IsNullOrWhiteSpace(m.Value))
+                .Select(m => m.Value!)
+                .ToArray();
+        }
+        catch (Exception e) when (e is TypeLoadException or FileNotFoundException or FileLoadException or NotSupportedException)
+        {
+            // An assembly whose attributes cannot be read records nothing.
+            return [];
+        }
     }
 
     /// <summary>Characters no file system takes become '_'; the name stays readable.</summary>
