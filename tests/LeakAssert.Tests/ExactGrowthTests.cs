@@ -8,8 +8,17 @@ public sealed class ExactGrowthTests
     public void Retained_growth_of_a_known_leak_is_exact_to_a_few_kilobytes()
     {
         var leak = new StaticListLeak();
-        var profile = Leak.Profile(leak.Remember, iterations: 2_000, new LeakOptions { Sampling = SamplingMode.Off });
-        StaticListLeak.Clear();
+        LeakProfile Measure()
+        {
+            var measured = Leak.Profile(leak.Remember, iterations: 2_000, new LeakOptions { Sampling = SamplingMode.Off });
+            StaticListLeak.Clear();
+            return measured;
+        }
+        // The figure is the process's: a segment the fit set aside shows that another thread (the test host's
+        // reporting, on a machine loaded 15 times over its cores) freed or kept memory inside the window, which is no
+        // error of the measurement. Only then is it measured once more.
+        var profile = Measure();
+        if (profile.Growth.SetAside is not null) profile = Measure();
 
         const long expected = 2_000 * 1_024; // the list's capacity was reserved up front: only the arrays grow
         profile.RetainedGrowth.Bytes.Should().BeCloseTo(expected, 16 * 1024, profile.Report());
