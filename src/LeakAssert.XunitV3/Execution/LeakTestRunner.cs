@@ -45,7 +45,8 @@ internal sealed class LeakTestRunner : XunitTestRunner
         }
     }
 
-    // The failure message names the files; the result carries them too, and the output lists where they are.
+    // The failure message names the files; the result carries them too, and the output lists where they are. A file
+    // that cannot be attached is named in the output: attaching never changes the test's outcome.
     private static void Attach(LeakTestContext context)
     {
         foreach (var file in context.Written)
@@ -53,14 +54,19 @@ internal sealed class LeakTestRunner : XunitTestRunner
             TestContext.Current.TestOutputHelper?.WriteLine($"LeakAssert {file.Kind.Description}: {file.Path}");
             try
             {
-                TestContext.Current.AddAttachment(Path.GetFileName(file.Path), File.ReadAllBytes(file.Path), MediaType(file.Path));
+                TestContext.Current.AddAttachment(AttachmentName(file), File.ReadAllBytes(file.Path), MediaType(file.Path));
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
             {
                 TestContext.Current.TestOutputHelper?.WriteLine($"LeakAssert could not attach {file.Path}: {e.Message}");
             }
         }
     }
+
+    // Runners add the media type's extension to the name (VSTest's writes "{name}.txt"), so the name leaves it out;
+    // the two reports would then share a name, which an attachment may not.
+    private static string AttachmentName(ArtifactFile file) =>
+        Path.GetFileNameWithoutExtension(file.Path) + (file.Kind == ArtifactKind.HtmlReport ? "-html" : "");
 
     private static string MediaType(string path) => Path.GetExtension(path) switch
     {
