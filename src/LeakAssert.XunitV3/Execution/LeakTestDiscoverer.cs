@@ -26,16 +26,17 @@ internal sealed class LeakTestDiscoverer : IXunitTestCaseDiscoverer
         IXunitTestCase Error(string message)
         {
             var details = TestIntrospectionHelper.GetTestCaseDetails(discoveryOptions, moved, factAttribute);
-            return new ExecutionErrorTestCase(details.ResolvedTestMethod, details.TestCaseDisplayName, details.UniqueID, details.SourceFilePath,
+            var error = new ExecutionErrorTestCase(details.ResolvedTestMethod, details.TestCaseDisplayName, details.UniqueID, details.SourceFilePath,
                 details.SourceLineNumber, message);
+            // The method's traits, which xunit's error case leaves out: a filter that selects the test still shows why it cannot run.
+            foreach (var (trait, values) in MethodTraits(moved)) error.Traits[trait] = values;
+            return error;
         }
 
         IXunitTestCase Case(object?[]? arguments = null, ITheoryDataRow? row = null)
         {
             var details = TestIntrospectionHelper.GetTestCaseDetails(discoveryOptions, moved, factAttribute, arguments, row?.Timeout, row?.TestDisplayName, row?.Label);
-            var traits = row is null
-                ? moved.Traits.ToDictionary(t => t.Key, t => new HashSet<string>(t.Value, StringComparer.OrdinalIgnoreCase), StringComparer.OrdinalIgnoreCase)
-                : TestIntrospectionHelper.GetTraits(moved, row);
+            var traits = row is null ? MethodTraits(moved) : TestIntrospectionHelper.GetTraits(moved, row);
             return new LeakTestCase(details.ResolvedTestMethod, details.TestCaseDisplayName, details.UniqueID, details.Explicit, details.SkipExceptions,
                 details.SkipReason, details.SkipType, details.SkipUnless, details.SkipWhen, traits, arguments, details.SourceFilePath,
                 details.SourceLineNumber, details.Timeout);
@@ -84,4 +85,7 @@ internal sealed class LeakTestDiscoverer : IXunitTestCaseDiscoverer
         }
         return cases.Count > 0 ? cases : [Error($"{name}: its data attributes produced no rows.")];
     }
+
+    private static Dictionary<string, HashSet<string>> MethodTraits(IXunitTestMethod method) =>
+        method.Traits.ToDictionary(t => t.Key, t => new HashSet<string>(t.Value, StringComparer.OrdinalIgnoreCase), StringComparer.OrdinalIgnoreCase);
 }
