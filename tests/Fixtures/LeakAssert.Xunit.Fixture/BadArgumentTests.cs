@@ -1,4 +1,3 @@
-using LeakAssert.Xunit;
 using Xunit;
 
 namespace Fixtures;

@@ -1,6 +1,5 @@
 using FluentAssertions;
 using LeakAssert;
-using LeakAssert.Xunit;
 using Xunit;
 
 namespace Fixtures;
