@@ -8,7 +8,7 @@ using LeakAssert.Reporting;
 
 // Measures LeakAssert's verdict (detection power, false positives), attribution and cost, and prints Markdown tables
 // to the console and to docs/BENCHMARKS.md. Medians and ratios, never single times.
-// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH]]
+// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH] | --traced]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var runs = Arg("--runs", 100);
 // --adapters: what [LeakTest] adds to a test run's wall time, in child `dotnet test` runs (docs/BENCHMARKS-ADAPTERS.md).
@@ -35,6 +35,15 @@ if (args.Contains("--snapshots"))
     var section = SnapshotCost.Run(Arg("--runs", 5), SnapshotCost.FindGcdump(ArgText("--gcdump", null)));
     Console.Write(section);
     File.WriteAllText(output, SnapshotCost.Into(File.Exists(output) ? File.ReadAllText(output) : "", section));
+    Console.WriteLine($"Wrote {output}");
+    return;
+}
+// --traced: the traced pass phase by phase; replaces the "Traced pass" section only.
+if (args.Contains("--traced"))
+{
+    var section = TracedPassCost.Run(Arg("--runs", 10));
+    Console.Write(section);
+    File.WriteAllText(output, TracedPassCost.Into(File.Exists(output) ? File.ReadAllText(output) : "", section));
     Console.WriteLine($"Wrote {output}");
     return;
 }

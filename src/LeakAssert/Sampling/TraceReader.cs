@@ -2,6 +2,7 @@ using LeakAssert.Profiles;
 using Microsoft.Diagnostics.Symbols;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
+using Microsoft.Diagnostics.Tracing.Parsers;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 using Microsoft.Diagnostics.Tracing.Parsers.Tpl;
 
@@ -17,11 +18,16 @@ internal static class TraceReader
 {
     /// <param name="tracePath">The finished .nettrace.</param>
     /// <param name="trim">Where stacks are cut: the runner's first frame and all below it (the test framework) go.</param>
-    public static SamplingResult Read(string tracePath, StackTrim trim)
+    /// <param name="phases">Where the time and allocations of converting, parsing and resolving are noted.</param>
+    public static SamplingResult Read(string tracePath, StackTrim trim, PassPhases phases)
     {
+        phases.TraceBytes = new FileInfo(tracePath).Length;
         var etlxPath = Path.ChangeExtension(tracePath, ".etlx");
-        TraceLog.CreateFromEventPipeDataFile(tracePath, etlxPath, new TraceLogOptions { ContinueOnError = false });
-        using var log = new TraceLog(etlxPath);
+        using var log = phases.Measure("convert", () =>
+        {
+            TraceLog.CreateFromEventPipeDataFile(tracePath, etlxPath, new TraceLogOptions { ContinueOnError = false });
+            return new TraceLog(etlxPath);
+        });
 
         var replay = new LivenessReplay();
         var origins = new WorkOrigins();
@@ -29,10 +35,19 @@ internal static class TraceReader
         var checkpoints = new Dictionary<int, bool[]>();
         var concurrentGcs = 0;
         var checkpointsSeen = 0;
+        var (events, rundownEvents) = (0, 0);
+        var (rundownFirst, rundownLast) = (double.NaN, double.NaN);
 
         var source = log.Events.GetSource();
         source.AllEvents += e =>
         {
+            events++;
+            if (e.ProviderGuid == ClrRundownTraceEventParser.ProviderGuid)
+            {
+                rundownEvents++;
+                if (double.IsNaN(rundownFirst)) rundownFirst = e.TimeStampRelativeMSec;
+                rundownLast = e.TimeStampRelativeMSec;
+            }
             switch (e)
             {
                 case AllocationSampledTraceData a:
@@ -91,7 +106,9 @@ internal static class TraceReader
                     break;
             }
         };
-        source.Process();
+        phases.Measure("parse", source.Process);
+        phases.Events = (events, rundownEvents);
+        phases.Rundown = rundownEvents == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(rundownLast - rundownFirst);
 
         string? problem = null;
         if (log.EventsLost > 0) problem = $"the EventPipe session lost {log.EventsLost} events, so liveness and sites cannot be trusted";
@@ -102,6 +119,11 @@ internal static class TraceReader
         // The session may start at the measured run's baseline or later, at the repeat pass: its first checkpoint.
         var baseline = checkpoints[checkpoints.Keys.Min()];
         var end = checkpoints[checkpoints.Keys.Max()];
+        return phases.Measure("resolve", () => Resolve(log, raw, baseline, end, trim));
+    }
+
+    private static SamplingResult Resolve(TraceLog log, List<RawSample> raw, bool[] baseline, bool[] end, StackTrim trim)
+    {
         using var symbols = new StackResolver(log);
         var kept = new List<SampledAllocation>();
         var others = new List<SampledAllocation>();
