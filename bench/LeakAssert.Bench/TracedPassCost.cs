@@ -43,6 +43,11 @@ internal static class TracedPassCost
         doc.WriteLine($"{Checkpoints} checkpoints; medians of {runs} passes after one warm-up. Allocated: managed bytes allocated process-wide during");
         doc.WriteLine("the phase (the pump thread's and the stop's included). Rundown: the span of the rundown's own events, inside the stop.");
         doc.WriteLine("Every pass must name `Workloads.Leak1024` with its source line as `top`'s first row, or the benchmark stops.");
+        doc.WriteLine("Start: connecting to the process's diagnostics server and enabling the providers. Stop: the runtime's session thread");
+        doc.WriteLine("finishing its current 100 ms sleep, then the rundown naming every method in the process, then the last flush. Drain:");
+        doc.WriteLine("the rest of the stream after Stop returns. Parse: one pass of `EventPipeEventSource` over the .nettrace (GC replay,");
+        doc.WriteLine("samples, task and thread origins, and the methods the samples' stacks hold). Resolve: stacks to trimmed frames with");
+        doc.WriteLine("file:line from the portable PDBs. Profiles: the before, after and diff profiles.");
         doc.WriteLine($"Reproduce: `dotnet run --project bench/LeakAssert.Bench -c Release -- --traced --runs {runs}`.");
         doc.WriteLine();
         doc.WriteLine("| phase | median time | median allocated |");
@@ -71,8 +76,9 @@ internal static class TracedPassCost
         if (start < 0) return document.TrimEnd('\n') + "\n\n" + section;
         var next = document.IndexOf("\n## ", start, StringComparison.Ordinal);
         var end = next < 0 ? document.Length : next + 1;
-        var before = document.IndexOf(BeforeHeading + "\n", start, end - start, StringComparison.Ordinal);
-        return document[..start] + section + (before < 0 ? "" : document[before..end]) + document[end..];
+        // Measured once against the code before a change, by hand: a new measurement must not erase it.
+        var before = document.IndexOf("\n" + BeforeHeading, start, end - start, StringComparison.Ordinal);
+        return document[..start] + section + (before < 0 ? "" : document[(before + 1)..end]) + document[end..];
     }
 
     private static PassPhases Pass()
