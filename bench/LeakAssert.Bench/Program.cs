@@ -49,6 +49,7 @@ if (args.Contains("--traced"))
 }
 // Measured apart (it needs dotnet-gcdump): the last measured section stays when the rest is measured again.
 var snapshotSection = File.Exists(output) ? SnapshotCost.Measured(File.ReadAllText(output)) : null;
+var tracedSection = File.Exists(output) ? TracedPassCost.Measured(File.ReadAllText(output)) : null;
 var clock = Stopwatch.StartNew();
 using var doc = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
 var md = new Markdown(doc);
@@ -258,6 +259,7 @@ md.Line($"| 0 false positives in 1,000 non-leaking runs | {fpFlagged} in {fpTota
 md.Line($"| >= 99% detection of 64 B/iteration at <= 10k iterations | {detected64.Flagged}/{detected64.Runs} runs at 1k and 10k | {(detected64.Flagged >= 0.99 * detected64.Runs ? "yes" : "no")} |");
 md.Line();
 md.Line($"Took {clock.Elapsed.TotalMinutes:F1} minutes.");
+if (tracedSection is not null) doc.Write("\n" + tracedSection);
 
 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
 File.WriteAllText(output, doc.ToString());

@@ -71,14 +71,27 @@ internal static class TracedPassCost
     /// <summary>The document with its "## Traced pass" section replaced by this one (its "### Before" part kept), or added at the end.</summary>
     public static string Into(string document, string section)
     {
-        var start = document.StartsWith(Heading + "\n", StringComparison.Ordinal) ? 0
-            : document.IndexOf("\n" + Heading + "\n", StringComparison.Ordinal) is var at and >= 0 ? at + 1 : -1;
+        var (start, end) = Find(document);
         if (start < 0) return document.TrimEnd('\n') + "\n\n" + section;
-        var next = document.IndexOf("\n## ", start, StringComparison.Ordinal);
-        var end = next < 0 ? document.Length : next + 1;
         // Measured once against the code before a change, by hand: a new measurement must not erase it.
         var before = document.IndexOf("\n" + BeforeHeading, start, end - start, StringComparison.Ordinal);
         return document[..start] + section + (before < 0 ? "" : document[(before + 1)..end]) + document[end..];
+    }
+
+    /// <summary>The document's "## Traced pass" section, kept when the other sections are measured again; or null.</summary>
+    public static string? Measured(string document)
+    {
+        var (start, end) = Find(document);
+        return start < 0 ? null : document[start..end];
+    }
+
+    private static (int Start, int End) Find(string document)
+    {
+        var start = document.StartsWith(Heading + "\n", StringComparison.Ordinal) ? 0
+            : document.IndexOf("\n" + Heading + "\n", StringComparison.Ordinal) is var at and >= 0 ? at + 1 : -1;
+        if (start < 0) return (-1, -1);
+        var next = document.IndexOf("\n## ", start, StringComparison.Ordinal);
+        return (start, next < 0 ? document.Length : next + 1);
     }
 
     private static PassPhases Pass()
