@@ -8,7 +8,7 @@ using LeakAssert.Reporting;
 
 // Measures LeakAssert's verdict (detection power, false positives), attribution and cost, and prints Markdown tables
 // to the console and to docs/BENCHMARKS.md. Medians and ratios, never single times.
-// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH]]
+// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH] | --traced]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var runs = Arg("--runs", 100);
 // --adapters: what [LeakTest] adds to a test run's wall time, in child `dotnet test` runs (docs/BENCHMARKS-ADAPTERS.md).
@@ -38,8 +38,18 @@ if (args.Contains("--snapshots"))
     Console.WriteLine($"Wrote {output}");
     return;
 }
+// --traced: the traced pass phase by phase; replaces the "Traced pass" section only.
+if (args.Contains("--traced"))
+{
+    var section = TracedPassCost.Run(Arg("--runs", 10));
+    Console.Write(section);
+    File.WriteAllText(output, TracedPassCost.Into(File.Exists(output) ? File.ReadAllText(output) : "", section));
+    Console.WriteLine($"Wrote {output}");
+    return;
+}
 // Measured apart (it needs dotnet-gcdump): the last measured section stays when the rest is measured again.
 var snapshotSection = File.Exists(output) ? SnapshotCost.Measured(File.ReadAllText(output)) : null;
+var tracedSection = File.Exists(output) ? TracedPassCost.Measured(File.ReadAllText(output)) : null;
 var clock = Stopwatch.StartNew();
 using var doc = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
 var md = new Markdown(doc);
@@ -249,6 +259,7 @@ md.Line($"| 0 false positives in 1,000 non-leaking runs | {fpFlagged} in {fpTota
 md.Line($"| >= 99% detection of 64 B/iteration at <= 10k iterations | {detected64.Flagged}/{detected64.Runs} runs at 1k and 10k | {(detected64.Flagged >= 0.99 * detected64.Runs ? "yes" : "no")} |");
 md.Line();
 md.Line($"Took {clock.Elapsed.TotalMinutes:F1} minutes.");
+if (tracedSection is not null) doc.Write("\n" + tracedSection);
 
 Directory.CreateDirectory(Path.GetDirectoryName(output)!);
 File.WriteAllText(output, doc.ToString());

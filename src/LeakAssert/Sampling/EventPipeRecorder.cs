@@ -33,14 +33,16 @@ internal sealed class EventPipeRecorder : IDisposable
     private readonly EventPipeSession _session;
     private readonly FileStream _file;
     private readonly Thread _pump;
+    private readonly PassPhases _phases;
     private Exception? _pumpFailure;
     private bool _stopped;
 
     public string TracePath { get; }
 
-    private EventPipeRecorder(EventPipeSession session, FileStream file, string tracePath)
+    private EventPipeRecorder(EventPipeSession session, FileStream file, string tracePath, PassPhases phases)
     {
         _session = session;
+        _phases = phases;
         _file = file;
         TracePath = tracePath;
         var buffer = new byte[64 * 1024];
@@ -49,7 +51,7 @@ internal sealed class EventPipeRecorder : IDisposable
     }
 
     /// <summary>Starts the session, or returns null with the reason it could not be started.</summary>
-    public static EventPipeRecorder? TryStart(string directory, int bufferMB, out string? failure)
+    public static EventPipeRecorder? TryStart(string directory, int bufferMB, PassPhases phases, out string? failure)
     {
         failure = null;
         var path = Path.Combine(directory, "session.nettrace");
@@ -76,7 +78,7 @@ internal sealed class EventPipeRecorder : IDisposable
                 return null;
             }
             session = start.Result;
-            var recorder = new EventPipeRecorder(session, file, path);
+            var recorder = new EventPipeRecorder(session, file, path, phases);
             if (!WaitUntil(() => CheckpointEvents.Log.IsEnabled(), StartTimeout))
             {
                 failure = "the EventPipe session started but never enabled its providers";
@@ -103,7 +105,7 @@ internal sealed class EventPipeRecorder : IDisposable
         var stop = Task.Run(() => _session.Stop());
         try
         {
-            if (!stop.Wait(StopTimeout))
+            if (!_phases.Measure("stop", () => stop.Wait(StopTimeout)))
             {
                 failure = $"the EventPipe session did not stop within {StopTimeout.TotalSeconds:0} s";
                 return false;
@@ -114,7 +116,7 @@ internal sealed class EventPipeRecorder : IDisposable
             failure = "stopping the EventPipe session failed: " + Describe(ex.InnerException ?? ex);
             return false;
         }
-        if (!_pump.Join(StopTimeout))
+        if (!_phases.Measure("drain", () => _pump.Join(StopTimeout)))
         {
             failure = $"the trace was not fully read within {StopTimeout.TotalSeconds:0} s of stopping";
             return false;

@@ -20,6 +20,9 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
     /// <summary>Why there is or will be no profile; null while there may be one.</summary>
     public string? Problem { get; private set; }
 
+    /// <summary>What each phase of the traced pass cost, for the benchmark.</summary>
+    public PassPhases Phases { get; } = new();
+
     /// <summary>Whether the session is recording.</summary>
     public bool IsRecording => _recorder is not null;
 
@@ -33,7 +36,8 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
         {
             // Named by process, so that a process can tell its own session folders from another LeakAssert run's.
             _directory ??= Directory.CreateTempSubdirectory(FolderPrefix);
-            _recorder = EventPipeRecorder.TryStart(_directory.FullName, bufferMB, out var failure);
+            string? failure = null;
+            _recorder = Phases.Measure("start", () => EventPipeRecorder.TryStart(_directory.FullName, bufferMB, Phases, out failure));
             if (_recorder is null) Problem = failure;
             return _recorder is not null;
         }
@@ -53,10 +57,10 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
     public ProfileSet? ReadProfiles(StackTrim trim, DateTimeOffset baselineAt, DateTimeOffset endAt)
     {
         if (_recorder is null || Problem is not null) return null;
-        var result = TraceReader.Read(_recorder.TracePath, trim);
+        var result = TraceReader.Read(_recorder.TracePath, trim, Phases);
         Problem = result.Problem;
         if (Problem is not null) return null;
-        return new ProfileSet(
+        return Phases.Measure("profiles", () => new ProfileSet(
             ProfileBuilder.Before(result.Allocations, baselineAt),
             ProfileBuilder.After(result.Allocations, endAt),
             ProfileBuilder.Diff(result.Allocations, endAt),
@@ -65,7 +69,7 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
         {
             LinkedSamples = result.LinkedSamples,
             OtherThreads = ProfileBuilder.Diff(result.OtherThreads, endAt),
-        };
+        });
     }
 
     public void Dispose()

@@ -1,7 +1,6 @@
 using LeakAssert.Profiles;
-using Microsoft.Diagnostics.Symbols;
 using Microsoft.Diagnostics.Tracing;
-using Microsoft.Diagnostics.Tracing.Etlx;
+using Microsoft.Diagnostics.Tracing.Parsers;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 using Microsoft.Diagnostics.Tracing.Parsers.Tpl;
 
@@ -17,84 +16,77 @@ internal static class TraceReader
 {
     /// <param name="tracePath">The finished .nettrace.</param>
     /// <param name="trim">Where stacks are cut: the runner's first frame and all below it (the test framework) go.</param>
-    public static SamplingResult Read(string tracePath, StackTrim trim)
+    /// <param name="phases">Where the time and allocations of parsing and resolving are noted.</param>
+    public static SamplingResult Read(string tracePath, StackTrim trim, PassPhases phases)
     {
-        var etlxPath = Path.ChangeExtension(tracePath, ".etlx");
-        TraceLog.CreateFromEventPipeDataFile(tracePath, etlxPath, new TraceLogOptions { ContinueOnError = false });
-        using var log = new TraceLog(etlxPath);
-
+        phases.TraceBytes = new FileInfo(tracePath).Length;
+        // One streaming pass over the file: the code map, the GC replay and the samples are all built from it in order.
+        using var source = new EventPipeEventSource(tracePath);
+        using var code = new CodeMap(source);
         var replay = new LivenessReplay();
         var origins = new WorkOrigins();
         var raw = new List<RawSample>();
         var checkpoints = new Dictionary<int, bool[]>();
         var concurrentGcs = 0;
         var checkpointsSeen = 0;
+        var (events, rundownEvents) = (0, 0);
+        var (rundownFirst, rundownLast) = (double.NaN, double.NaN);
 
-        var source = log.Events.GetSource();
-        source.AllEvents += e =>
+        var clr = source.Clr;
+        clr.AllocationSampling += a =>
+            raw.Add(new RawSample(replay.Allocated(a.Address), a.TypeName, a.ObjectSize, checkpointsSeen, code.Holding(EventStacks.Of(a)), origins.Current(a.ThreadID)));
+        clr.ThreadCreating += t => origins.ThreadCreating(t.ThreadID, t.ThreadStartWorkID, code.Holding(EventStacks.Of(t)));
+        clr.ThreadRunning += t => origins.ThreadRunning(t.ThreadID, t.ThreadStartWorkID);
+        clr.GCStart += s => replay.GcStarted(s.Depth);
+        clr.GCGenerationRange += r => replay.GenerationRange(r.Generation, r.RangeStart, r.RangeReservedLength);
+        clr.GCBulkMovedObjectRanges += m =>
         {
-            switch (e)
+            for (var i = 0; i < m.Count; i++)
             {
-                case AllocationSampledTraceData a:
-                    raw.Add(new RawSample(replay.Allocated(a.Address), a.TypeName, a.ObjectSize, checkpointsSeen, e.CallStackIndex(), origins.Current(e.ThreadID)));
-                    break;
-                case TaskScheduledArgs t:
-                    origins.TaskScheduled(e.ThreadID, t.TaskID, e.CallStackIndex());
-                    break;
-                case TaskStartedArgs t:
-                    origins.TaskStarted(e.ThreadID, t.TaskID);
-                    break;
-                case TaskCompletedArgs t:
-                    origins.TaskCompleted(e.ThreadID, t.TaskID);
-                    break;
-                case ThreadStartWorkTraceData t when e.ID == ThreadCreatingId:
-                    origins.ThreadCreating(e.ThreadID, t.ThreadStartWorkID, e.CallStackIndex());
-                    break;
-                case ThreadStartWorkTraceData t when e.ID == ThreadRunningId:
-                    origins.ThreadRunning(e.ThreadID, t.ThreadStartWorkID);
-                    break;
-                case GCStartTraceData s:
-                    replay.GcStarted(s.Depth);
-                    break;
-                case GCGenerationRangeTraceData r:
-                    replay.GenerationRange(r.Generation, r.RangeStart, r.RangeReservedLength);
-                    break;
-                case GCBulkMovedObjectRangesTraceData m:
-                    for (var i = 0; i < m.Count; i++)
-                    {
-                        var v = m.Values(i);
-                        replay.Moved(v.OldRangeBase, v.NewRangeBase, v.RangeLength);
-                    }
-                    break;
-                case GCBulkSurvivingObjectRangesTraceData sv:
-                    for (var i = 0; i < sv.Count; i++)
-                    {
-                        var v = sv.Values(i);
-                        replay.Survived(v.RangeBase, v.RangeLength);
-                    }
-                    break;
-                case GCGlobalHeapHistoryTraceData h:
-                    if ((h.GlobalMechanisms & GCGlobalMechanisms.Concurrent) != 0) concurrentGcs++;
-                    replay.HeapHistory();
-                    break;
-                case GCEndTraceData:
-                    replay.GcEnded();
-                    break;
-                default:
-                    if (e.ProviderName == CheckpointEvents.ProviderName && e.PayloadValue(0) is int index)
-                    {
-                        var alive = new bool[replay.Count];
-                        for (var id = 0; id < alive.Length; id++) alive[id] = replay.IsAlive(id);
-                        checkpoints[index] = alive;
-                        checkpointsSeen++;
-                    }
-                    break;
+                var v = m.Values(i);
+                replay.Moved(v.OldRangeBase, v.NewRangeBase, v.RangeLength);
             }
         };
-        source.Process();
+        clr.GCBulkSurvivingObjectRanges += sv =>
+        {
+            for (var i = 0; i < sv.Count; i++)
+            {
+                var v = sv.Values(i);
+                replay.Survived(v.RangeBase, v.RangeLength);
+            }
+        };
+        clr.GCGlobalHeapHistory += h =>
+        {
+            if ((h.GlobalMechanisms & GCGlobalMechanisms.Concurrent) != 0) concurrentGcs++;
+            replay.HeapHistory();
+        };
+        clr.GCStop += _ => replay.GcEnded();
+        var tpl = new TplEtwProviderTraceEventParser(source);
+        tpl.TaskScheduledSend += t => origins.TaskScheduled(t.ThreadID, t.TaskID, code.Holding(EventStacks.Of(t)));
+        tpl.TaskExecuteStart += t => origins.TaskStarted(t.ThreadID, t.TaskID);
+        tpl.TaskExecuteStop += t => origins.TaskCompleted(t.ThreadID, t.TaskID);
+        source.Dynamic.AddCallbackForProviderEvent(CheckpointEvents.ProviderName, null, e =>
+        {
+            if (e.PayloadValue(0) is not int index) return;
+            var alive = new bool[replay.Count];
+            for (var id = 0; id < alive.Length; id++) alive[id] = replay.IsAlive(id);
+            checkpoints[index] = alive;
+            checkpointsSeen++;
+        });
+        source.AllEvents += e =>
+        {
+            events++;
+            if (e.ProviderGuid != ClrRundownTraceEventParser.ProviderGuid) return;
+            rundownEvents++;
+            if (double.IsNaN(rundownFirst)) rundownFirst = e.TimeStampRelativeMSec;
+            rundownLast = e.TimeStampRelativeMSec;
+        };
+        phases.Measure("parse", source.Process);
+        phases.Events = (events, rundownEvents);
+        phases.Rundown = rundownEvents == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(rundownLast - rundownFirst);
 
         string? problem = null;
-        if (log.EventsLost > 0) problem = $"the EventPipe session lost {log.EventsLost} events, so liveness and sites cannot be trusted";
+        if (source.EventsLost > 0) problem = $"the EventPipe session lost {source.EventsLost} events, so liveness and sites cannot be trusted";
         else if (concurrentGcs > 0) problem = $"{concurrentGcs} background GC(s) ran inside the window, so liveness cannot be replayed";
         else if (checkpoints.Count < 2) problem = "the checkpoint events did not reach the trace";
         if (problem is not null) return new SamplingResult([], [], raw.Count, 0, 0, problem);
@@ -102,7 +94,12 @@ internal static class TraceReader
         // The session may start at the measured run's baseline or later, at the repeat pass: its first checkpoint.
         var baseline = checkpoints[checkpoints.Keys.Min()];
         var end = checkpoints[checkpoints.Keys.Max()];
-        using var symbols = new StackResolver(log);
+        return phases.Measure("resolve", () => Resolve(code, raw, baseline, end, trim));
+    }
+
+    private static SamplingResult Resolve(CodeMap code, List<RawSample> raw, bool[] baseline, bool[] end, StackTrim trim)
+    {
+        var symbols = new StackResolver(code);
         var kept = new List<SampledAllocation>();
         var others = new List<SampledAllocation>();
         var foreign = 0;
@@ -127,26 +124,19 @@ internal static class TraceReader
         return new SamplingResult(kept, others, raw.Count, foreign, linked, null);
     }
 
-    // The runtime's Thread/Creating (on the starting thread) and Thread/Running (on the new one) share one type.
-    private const TraceEventID ThreadCreatingId = (TraceEventID)70;
-    private const TraceEventID ThreadRunningId = (TraceEventID)71;
+    // Stack: return addresses, leaf first; null when the event had no stack.
+    private readonly record struct RawSample(int Id, string TypeName, long Size, int CheckpointsBefore, ulong[]? Stack, WorkOrigin? Origin);
 
-    private readonly record struct RawSample(int Id, string TypeName, long Size, int CheckpointsBefore, CallStackIndex Stack, WorkOrigin? Origin);
-
-    /// <summary>Turns call stacks into trimmed frames with file:line from the workload's portable PDBs.</summary>
-    private sealed class StackResolver(TraceLog log) : IDisposable
+    /// <summary>Turns stacks into trimmed frames with file:line from the workload's portable PDBs.</summary>
+    private sealed class StackResolver(CodeMap code)
     {
         private static readonly string OwnModule = typeof(TraceReader).Assembly.GetName().Name ?? "";
 
         // Deeper chains (a task that schedules a task that starts a thread ...) are followed this far.
         private const int MaxLinks = 16;
 
-        private readonly SymbolReader _reader = new(TextWriter.Null, SymbolPath()) { SecurityCheck = _ => true };
-        private readonly Dictionary<CodeAddressIndex, Frame> _frames = [];
-        private readonly Dictionary<CodeAddressIndex, string> _names = [];
-        private readonly Dictionary<CallStackIndex, CodeAddressIndex[]> _addresses = [];
-        private readonly Dictionary<CallStackIndex, IReadOnlyList<Frame>?> _stacks = [];
-        private readonly HashSet<ModuleFileIndex> _loadedModules = [];
+        // Samples share their stack arrays by content only; a stack's cut is cached by the array itself.
+        private readonly Dictionary<ulong[], IReadOnlyList<Frame>?> _stacks = new(ReferenceEqualityComparer.Instance);
 
         /// <summary>
         /// The workload's part of a sample's stack, or null when it is not the workload's. Its own stack when that
@@ -154,23 +144,22 @@ internal static class TraceReader
         /// the stack that scheduled or started that work, and so on until one passes through the workload.
         /// </summary>
         /// <remarks><paramref name="throughOrigin"/> says whether the stack was found through the work's origin.</remarks>
-        public IReadOnlyList<Frame>? Resolve(CallStackIndex index, WorkOrigin? origin, StackTrim trim, out bool throughOrigin)
+        public IReadOnlyList<Frame>? Resolve(ulong[]? addresses, WorkOrigin? origin, StackTrim trim, out bool throughOrigin)
         {
             throughOrigin = false;
-            if (index == CallStackIndex.Invalid) return null;
-            if (!_stacks.TryGetValue(index, out var own))
+            if (addresses is null) return null;
+            if (!_stacks.TryGetValue(addresses, out var own))
             {
-                var addresses = Addresses(index);
                 var cut = WorkloadCut(addresses, trim);
-                _stacks[index] = own = cut <= 0 ? null : addresses.Take(cut).Select(FrameOf).ToArray();
+                _stacks[addresses] = own = cut <= 0 ? null : addresses.Take(cut).Select(code.FrameOf).ToArray();
             }
             if (own is not null || origin is null) return own;
 
-            var path = new List<CodeAddressIndex>(UpToWorkEntry(Addresses(index)));
+            var path = new List<ulong>(UpToWorkEntry(addresses));
             for (var (o, links) = (origin, 0); o is not null && links < MaxLinks; o = o.Parent, links++)
             {
-                if (o.Stack == CallStackIndex.Invalid) return null;
-                var cause = WithoutTracing(Addresses(o.Stack));
+                if (o.Stack is null) return null;
+                var cause = WithoutTracing(o.Stack);
                 // The pool, timers and sockets start their shared threads from whichever stack first needs one.
                 if (o.Kind == WorkKind.Thread && !StartedByUserCode(cause)) return null;
                 var cut = WorkloadCut(cause, trim);
@@ -178,7 +167,7 @@ internal static class TraceReader
                 {
                     path.AddRange(cause.Take(cut));
                     throughOrigin = true;
-                    return path.Select(FrameOf).ToArray();
+                    return path.Select(code.FrameOf).ToArray();
                 }
                 path.AddRange(UpToWorkEntry(cause));
             }
@@ -186,53 +175,42 @@ internal static class TraceReader
         }
 
         /// <summary>A stack as it is, leaf first, down to its thread's first frame; null when the sample has none.</summary>
-        public IReadOnlyList<Frame>? Whole(CallStackIndex index) =>
-            index == CallStackIndex.Invalid ? null : Addresses(index).Select(FrameOf).ToArray();
-
-        public void Dispose() => _reader.Dispose();
-
-        private CodeAddressIndex[] Addresses(CallStackIndex index)
-        {
-            if (_addresses.TryGetValue(index, out var cached)) return cached;
-            var addresses = new List<CodeAddressIndex>();
-            for (var i = index; i != CallStackIndex.Invalid; i = log.CallStacks.Caller(i)) addresses.Add(log.CallStacks.CodeAddressIndex(i));
-            return _addresses[index] = [.. addresses];
-        }
+        public IReadOnlyList<Frame>? Whole(ulong[]? addresses) => addresses?.Select(code.FrameOf).ToArray();
 
         // How many frames, leaf first, are the workload's: up to the runner's frame, or for async workloads up to the
         // outermost frame of the workload's module; 0 when the stack is not the workload's.
-        private int WorkloadCut(CodeAddressIndex[] addresses, StackTrim trim)
+        private int WorkloadCut(ulong[] addresses, StackTrim trim)
         {
             int loop = -1, outermostUser = -1;
             for (var i = 0; i < addresses.Length; i++)
             {
-                if (trim.IsRunner(MethodName(addresses[i]))) { loop = i; break; }
-                if (trim.AsyncModule is not null && ModuleName(addresses[i]) == trim.AsyncModule) outermostUser = i;
+                if (trim.IsRunner(code.MethodName(addresses[i]))) { loop = i; break; }
+                if (trim.AsyncModule is not null && code.ModuleName(addresses[i]) == trim.AsyncModule) outermostUser = i;
             }
             var cut = loop >= 0 ? loop : outermostUser + 1;
             // A [LeakTest] body with arguments is called through reflection by the adapter: those frames sit between
             // the loop and the test method and name nothing the user wrote.
-            while (cut > 1 && trim.IsGlue(MethodName(addresses[cut - 1]))) cut--;
+            while (cut > 1 && trim.IsGlue(code.MethodName(addresses[cut - 1]))) cut--;
             // Below the runner but called by LeakAssert itself (the session's start and stop, a checkpoint's event):
             // not the workload, and a task it schedules is not the workload's either.
-            return cut > 0 && ModuleName(addresses[cut - 1]) != OwnModule ? cut : 0;
+            return cut > 0 && code.ModuleName(addresses[cut - 1]) != OwnModule ? cut : 0;
         }
 
         // A pool thread's or a started thread's own frames below the one that ran the task or the thread's method
         // say nothing about where the work came from.
-        private IEnumerable<CodeAddressIndex> UpToWorkEntry(CodeAddressIndex[] addresses)
+        private IEnumerable<ulong> UpToWorkEntry(ulong[] addresses)
         {
-            var entry = Array.FindIndex(addresses, a => MethodName(a) is var m
+            var entry = Array.FindIndex(addresses, a => code.MethodName(a) is var m
                 && (m.StartsWith("System.Threading.Tasks.Task.ExecuteWithThreadLocal(", StringComparison.Ordinal)
                     || m.StartsWith("System.Threading.Thread.StartCallback(", StringComparison.Ordinal)));
             return entry < 0 ? addresses : addresses.Take(entry + 1);
         }
 
         // The frames that only write the TaskScheduled event sit on top of the stack that scheduled the task.
-        private CodeAddressIndex[] WithoutTracing(CodeAddressIndex[] addresses)
+        private ulong[] WithoutTracing(ulong[] addresses)
         {
             var skip = 0;
-            while (skip < addresses.Length && MethodName(addresses[skip]) is var m
+            while (skip < addresses.Length && code.MethodName(addresses[skip]) is var m
                 && (m.StartsWith("System.Diagnostics.Tracing.", StringComparison.Ordinal)
                     || m.StartsWith("System.Threading.Tasks.TplEventSource.", StringComparison.Ordinal)
                     || m.StartsWith("System.Threading.Tasks.Task.FireTaskScheduledIfNeeded(", StringComparison.Ordinal)))
@@ -241,55 +219,10 @@ internal static class TraceReader
         }
 
         // Whether the code that called Thread.Start is the user's, not the framework's.
-        private bool StartedByUserCode(CodeAddressIndex[] creating)
+        private bool StartedByUserCode(ulong[] creating)
         {
-            var caller = Array.FindIndex(creating, a => !MethodName(a).StartsWith("System.Threading.Thread.", StringComparison.Ordinal));
-            return caller >= 0 && log.CodeAddresses.ModuleFile(creating[caller]) is { } module && !IsFramework(module.FilePath);
+            var caller = Array.FindIndex(creating, a => !code.MethodName(a).StartsWith("System.Threading.Thread.", StringComparison.Ordinal));
+            return caller >= 0 && code.ModulePath(creating[caller]) is { } module && !CodeMap.IsFramework(module);
         }
-
-        private string MethodName(CodeAddressIndex address)
-        {
-            if (_names.TryGetValue(address, out var name)) return name;
-            var m = log.CodeAddresses.MethodIndex(address);
-            return _names[address] = m != MethodIndex.Invalid ? log.CodeAddresses.Methods.FullMethodName(m) : "";
-        }
-
-        private string ModuleName(CodeAddressIndex address) =>
-            log.CodeAddresses.ModuleFile(address) is { } module ? module.Name : "";
-
-        private Frame FrameOf(CodeAddressIndex address)
-        {
-            if (_frames.TryGetValue(address, out var frame)) return frame;
-            var codes = log.CodeAddresses;
-            var method = codes.MethodIndex(address);
-            var name = method == MethodIndex.Invalid ? "?" : Frame.ShortName(codes.Methods.FullMethodName(method));
-            var module = codes.ModuleFile(address);
-            string? file = null;
-            var line = 0;
-            if (module is not null && method != MethodIndex.Invalid && !IsFramework(module.FilePath))
-            {
-                if (_loadedModules.Add(module.ModuleFileIndex)) codes.LookupSymbolsForModule(_reader, module);
-                var source = codes.GetSourceLine(_reader, address);
-                if (source is not null)
-                {
-                    file = source.SourceFile?.BuildTimeFilePath;
-                    line = source.LineNumber;
-                }
-            }
-            frame = new Frame(name, module?.Name ?? "", file, line);
-            _frames[address] = frame;
-            return frame;
-        }
-
-        // Framework assemblies ship without PDBs offline; looking for them only costs time.
-        private static bool IsFramework(string path) =>
-            path.StartsWith(Path.GetDirectoryName(typeof(object).Assembly.Location) ?? "\0", StringComparison.Ordinal);
-
-        private static string SymbolPath() =>
-            string.Join(';', AppDomain.CurrentDomain.GetAssemblies()
-                .Where(a => !a.IsDynamic && a.Location.Length > 0)
-                .Select(a => Path.GetDirectoryName(a.Location))
-                .Where(d => d is not null)
-                .Distinct());
     }
 }

@@ -1,5 +1,3 @@
-using Microsoft.Diagnostics.Tracing.Etlx;
-
 namespace LeakAssert.Sampling;
 
 /// <summary>
@@ -24,7 +22,7 @@ internal sealed class WorkOrigins
         return _threads.GetValueOrDefault(threadId);
     }
 
-    public void TaskScheduled(int threadId, int taskId, CallStackIndex stack) =>
+    public void TaskScheduled(int threadId, int taskId, ulong[]? stack) =>
         _scheduledTasks[taskId] = new WorkOrigin(WorkKind.Task, stack, Current(threadId));
 
     // A task scheduled before the session (or run without being scheduled) has no known origin, but it still nests.
@@ -43,7 +41,7 @@ internal sealed class WorkOrigins
     }
 
     // The id is the runtime's for the new thread, the same in its Thread/Running event.
-    public void ThreadCreating(int threadId, ulong id, CallStackIndex stack) =>
+    public void ThreadCreating(int threadId, ulong id, ulong[]? stack) =>
         _creatingThreads[id] = new WorkOrigin(WorkKind.Thread, stack, Current(threadId));
 
     // The OS may reuse a thread id: whatever ran under it before says nothing about the new thread.
@@ -57,5 +55,5 @@ internal sealed class WorkOrigins
 
 internal enum WorkKind { Task, Thread }
 
-/// <summary>The stack that scheduled a task or started a thread, and the work its own thread was doing then.</summary>
-internal sealed record WorkOrigin(WorkKind Kind, CallStackIndex Stack, WorkOrigin? Parent);
+/// <summary>The stack that scheduled a task or started a thread (leaf first; null when unknown), and the work its own thread was doing then.</summary>
+internal sealed record WorkOrigin(WorkKind Kind, ulong[]? Stack, WorkOrigin? Parent);
