@@ -168,15 +168,29 @@ internal static class Chromium
 
     public static Page Load(string html)
     {
-        var chromium = Find();
-        var directory = Directory.CreateTempSubdirectory("leakassert-chromium-");
+        var directory = Directory.CreateTempSubdirectory("leakassert-page-");
         try
         {
             var file = Path.Combine(directory.FullName, "report.html");
             File.WriteAllText(file, html);
+            return Open(new Uri(file).AbsoluteUri);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The DOM of a page after its scripts ran, with Chromium's <paramref name="arguments"/> (a window size, a time budget).</summary>
+    public static Page Open(string url, params string[] arguments)
+    {
+        var chromium = Find();
+        var directory = Directory.CreateTempSubdirectory("leakassert-chromium-");
+        try
+        {
             var start = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in (string[])["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-                         "--user-data-dir=" + Path.Combine(directory.FullName, "profile"), "--dump-dom", new Uri(file).AbsoluteUri])
+                         "--user-data-dir=" + Path.Combine(directory.FullName, "profile"), .. arguments, "--dump-dom", url])
                 start.ArgumentList.Add(a);
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
