@@ -7,7 +7,8 @@ namespace LeakAssert.Tests;
 /// The LeakAssert package with each assertion library its users have: FluentAssertions 6.12 and 7 (the range the
 /// package declares, [6.12.0, 8.0.0)) and AwesomeAssertions, the Apache-licensed fork. A fresh test project per
 /// library restores the packed LeakAssert from a local feed into its own package folder (nothing stale from the
-/// machine's cache), then `profile.Should().NotRetainMoreThan(...)` passes on no leak and fails on a leak.
+/// machine's cache), then `profile.Should().NotRetainMoreThan(...)` passes on no leak and fails on a leak, and the
+/// project's bin holds none of TraceEvent's Windows-only native DLLs.
 /// </summary>
 public sealed class AssertionLibraryTests(AssertionLibraryTests.PackedFeed feed, ITestOutputHelper output) : IClassFixture<AssertionLibraryTests.PackedFeed>
 {
@@ -91,6 +92,11 @@ public sealed class AssertionLibraryTests(AssertionLibraryTests.PackedFeed feed,
             var trx = XDocument.Load(Path.Combine(project, "results.trx"));
             trx.Descendants().Where(e => e.Name.LocalName == "UnitTestResult").Select(e => (string?)e.Attribute("outcome"))
                 .Should().Equal(["Passed", "Passed", "Passed"], console);
+            // TraceEvent's Windows-only native DLLs (msdia140, KernelTraceControl for amd64, arm64 and x86) stay out of
+            // the consumer's bin: LeakAssert reads EventPipe traces and portable PDBs, which need none of them.
+            var bin = Path.Combine(project, "bin", "Release", "net10.0");
+            Directory.EnumerateFiles(bin, "*.dll", SearchOption.AllDirectories).Select(Path.GetFileName)
+                .Should().Contain("Microsoft.Diagnostics.Tracing.TraceEvent.dll").And.NotContain(["msdia140.dll", "KernelTraceControl.dll"]);
         }
         finally
         {
