@@ -1,3 +1,6 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using System.Globalization;
 using System.Reflection;
 using System.Text;
@@ -20,31 +23,47 @@ internal static class Cli
     /// <summary>The command line is wrong.</summary>
     internal const int UsageError = 2;
 
-    internal static readonly IReadOnlyList<Command> Commands =
+    internal static readonly IReadOnlyList<Verb> Verbs =
     [
         new("top", ["FILE"], "the .pb.gz profile to read", TakesRows: true, TakesOutput: false,
-            "functions by their own (flat) value, largest first, as go tool pprof -top",
             "Shows the functions of FILE by their own (flat) value, largest first, with their value including callees (cum) and the samples behind it, as go tool pprof -top does.",
             RunTop),
         new("traces", ["FILE"], "the .pb.gz profile to read", TakesRows: false, TakesOutput: false,
-            "every sampled stack with its type and value, as go tool pprof -traces",
             "Shows every stack of FILE with its allocated type, its samples and its value beside the leaf frame, largest first, as go tool pprof -traces does.",
             RunTraces),
         new("diff", ["BASE", "PROFILE"], "BASE and PROFILE are .pb.gz profiles; it shows PROFILE minus BASE", TakesRows: true, TakesOutput: false,
-            "top of PROFILE minus BASE, as go tool pprof -top -base BASE PROFILE",
             "Subtracts BASE from PROFILE by stack and type and shows the top of the difference, as go tool pprof -top -base BASE PROFILE does: what PROFILE holds that BASE did not (negative values were freed since BASE). Sample counts add up both files' samples.",
             RunDiff),
         new("list", ["REGEX", "FILE"], "a regular expression for function names, then the .pb.gz profile to read", TakesRows: false, TakesOutput: false,
-            "source lines of the functions REGEX matches, as go tool pprof -list",
             "Shows the source lines of every function of FILE whose name REGEX matches (a .NET regular expression), each with its value, as go tool pprof -list does. Put -- before a REGEX that starts with '-'.",
             RunList),
         new("html", ["FILE"], "the .pb.gz profile to read", TakesRows: false, TakesOutput: true,
-            "one self-contained HTML page: a flame graph and the top table",
             "Writes one self-contained HTML page of FILE, a flame graph and the top table of the value, to OUT.html, or to standard output without -o.",
             RunHtml),
     ];
 
-    private static string CommandNames => string.Join(", ", Commands.Select(c => c.Name)) + " or help";
+    private static string CommandNames => string.Join(", ", Verbs.Select(c => c.Name)) + " or help";
+
+    private const string Description =
+        "leakassert reads LeakAssert's pprof heap profiles (.pb.gz) without Go. Exit status: 0 done, 1 a file could not be read or written, 2 a usage error.";
+
+    /// <summary>The command tree: System.CommandLine gives --help, --version, response files (@FILE) and completions.</summary>
+    private static readonly RootCommand Root = BuildRoot();
+
+    private static RootCommand BuildRoot()
+    {
+        var root = new RootCommand(Description) { HelpName = "leakassert" };
+        foreach (var verb in Verbs) root.Subcommands.Add(verb.Build());
+        var help = new Command("help", "Shows the help of COMMAND, or of leakassert.");
+        var topic = new Argument<string?>("COMMAND") { Arity = ArgumentArity.ZeroOrOne, Description = "the command to explain" };
+        topic.CompletionSources.Add([.. Verbs.Select(v => v.Name)]);
+        help.Arguments.Add(topic);
+        help.SetAction(r => Help(r.GetValue(topic), r.InvocationConfiguration.Output));
+        root.Subcommands.Add(help);
+        // The version of this tool, not of the process that hosts it (a test host runs Cli.Run too).
+        foreach (var version in root.Options.OfType<VersionOption>()) version.Action = new PrintVersion();
+        return root;
+    }
 
     /// <summary>Runs one command line; returns the exit code. Errors are one sentence on <paramref name="stderr"/>, never a stack trace.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
@@ -83,44 +102,59 @@ internal static class Cli
             stderr.Write(Usage());
             return UsageError;
         }
-        var name = args[0];
-        switch (name)
+        CheckCommand(args[0]);
+        var result = Root.Parse(args);
+        // --help (anywhere) and --version act whatever else the line holds; every other error is a usage error.
+        if (result.Action is not (HelpAction or PrintVersion))
         {
-            case "help" or "-h" or "--help":
-                return Help(args.Skip(1).ToList(), stdout);
-            case "--version":
-                if (args.Length > 1) throw CliError.Usage($"--version takes no arguments, but was given '{args[1]}'.");
-                stdout.WriteLine("leakassert " + Version());
-                return Ok;
+            var verb = Verbs.FirstOrDefault(v => v.Name == result.CommandResult.Command.Name);
+            if ((verb?.UsageError(result, args) ?? result.Errors.FirstOrDefault()?.Message) is { } error) throw CliError.Usage(error);
         }
-        var command = Commands.FirstOrDefault(c => c.Name == name);
-        if (command is null)
-        {
-            if (name.StartsWith('-'))
-                throw CliError.Usage($"'{name}' is not a command; options come after the command, as in leakassert top --value inuse_space FILE (commands: {CommandNames}).");
-            throw CliError.Usage($"unknown command '{name}'; expected {CommandNames} (see leakassert --help).");
-        }
-        var arguments = Arguments.Parse(command, args.Skip(1).ToList());
-        if (arguments.Help)
-        {
-            stdout.Write(CommandHelp(command));
-            return Ok;
-        }
-        return command.Run(arguments, stdout);
+        return result.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
     }
 
-    private static int Help(List<string> topics, TextWriter stdout)
+    // Options come after the command: a first word that is neither a command nor one of leakassert's own options
+    // gets a sentence that names the commands (System.CommandLine's would only say it was not matched).
+    private static void CheckCommand(string first)
     {
-        if (topics.Count == 0)
+        if (first.StartsWith('@') || first.StartsWith('[') || first == "help" || Verbs.Any(v => v.Name == first)) return;
+        if (Root.Options.Any(o => o.Name == first || o.Aliases.Contains(first))) return;
+        if (first.StartsWith('-'))
+            throw CliError.Usage($"'{first}' is not a command; options come after the command, as in leakassert top --value inuse_space FILE (commands: {CommandNames}).");
+        throw CliError.Usage($"unknown command '{first}'; expected {CommandNames} (see leakassert --help).");
+    }
+
+    private static int Help(string? topic, TextWriter stdout)
+    {
+        if (topic is null)
         {
             stdout.Write(Usage());
             return Ok;
         }
-        if (topics.Count > 1) throw CliError.Usage($"help takes at most one COMMAND, but was given {topics.Count}: {string.Join(" ", topics)}.");
-        var command = Commands.FirstOrDefault(c => c.Name == topics[0])
-            ?? throw CliError.Usage($"there is no command '{topics[0]}' to help with; expected {string.Join(", ", Commands.SkipLast(1).Select(c => c.Name))} or {Commands[^1].Name}.");
-        stdout.Write(CommandHelp(command));
+        var verb = Verbs.FirstOrDefault(c => c.Name == topic)
+            ?? throw CliError.Usage($"there is no command '{topic}' to help with; expected {string.Join(", ", Verbs.SkipLast(1).Select(c => c.Name))} or {Verbs[^1].Name}.");
+        stdout.Write(HelpOf(verb.Name));
         return Ok;
+    }
+
+    /// <summary>The help of leakassert, as <c>leakassert --help</c> prints it.</summary>
+    internal static string Usage() => HelpOf();
+
+    /// <summary>System.CommandLine's help of a command (or of leakassert).</summary>
+    internal static string HelpOf(params string[] command)
+    {
+        var w = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
+        Root.Parse([.. command, "--help"]).Invoke(new InvocationConfiguration { Output = w, Error = w });
+        return w.ToString();
+    }
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine("leakassert " + Version());
+            return Ok;
+        }
     }
 
     private static int RunTop(Arguments a, TextWriter w)
@@ -128,7 +162,7 @@ internal static class Cli
         var file = a.Operands[0];
         var profile = Load(file);
         WriteHeader(w, profile, a.Value, ("File", file));
-        Top.Of(profile, a.Value, a.Rows).Write(w, Arguments.FormatterOf(a.Value));
+        Top.Of(profile, a.Value, a.Rows).Write(w, a.Format);
         return Ok;
     }
 
@@ -137,7 +171,7 @@ internal static class Cli
         var file = a.Operands[0];
         var profile = Load(file);
         WriteHeader(w, profile, a.Value, ("File", file));
-        Traces.Of(profile, a.Value).Write(w, Arguments.FormatterOf(a.Value));
+        Traces.Of(profile, a.Value).Write(w, a.Format);
         return Ok;
     }
 
@@ -148,7 +182,7 @@ internal static class Cli
         var profile = Load(file);
         var diff = ProfileDiff.Subtract(profile, @base);
         WriteHeader(w, diff, a.Value, ("File", file), ("Base", baseFile));
-        Top.Of(diff, a.Value, a.Rows).Write(w, Arguments.FormatterOf(a.Value));
+        Top.Of(diff, a.Value, a.Rows).Write(w, a.Format);
         return Ok;
     }
 
@@ -159,7 +193,7 @@ internal static class Cli
         var profile = Load(file);
         WriteHeader(w, profile, a.Value, ("File", file));
         // No match is an answer, not an error: pprof's "no matches found for regexp: ..." line, exit code 0.
-        SourceList.Of(profile, a.Value, pattern).Write(w, Arguments.FormatterOf(a.Value));
+        SourceList.Of(profile, a.Value, pattern).Write(w, a.Format);
         return Ok;
     }
 
@@ -171,11 +205,11 @@ internal static class Cli
         var title = Path.GetFileName(file);
         if (a.Output is null)
         {
-            HtmlReport.Write(w, profile, a.Value, title);
+            ProfilePage.Write(w, profile, a.Value, title);
             return Ok;
         }
         using (var page = new StreamWriter(a.Output, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\n" })
-            HtmlReport.Write(page, profile, a.Value, title);
+            ProfilePage.Write(page, profile, a.Value, title);
         w.WriteLine($"Wrote {a.Output}");
         return Ok;
     }
@@ -234,37 +268,5 @@ internal static class Cli
         var version = typeof(Cli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
         var plus = version.IndexOf('+');
         return plus < 0 ? version : version[..plus];
-    }
-
-    internal static string Usage()
-    {
-        var s = new StringBuilder();
-        s.Append("leakassert reads LeakAssert's pprof heap profiles (.pb.gz) without Go.\n\nUsage:\n");
-        foreach (var c in Commands) s.Append("  ").Append(c.Synopsis).Append('\n');
-        s.Append("  leakassert help [COMMAND]\n  leakassert --version\n\nCommands:\n");
-        foreach (var c in Commands) s.Append(CultureInfo.InvariantCulture, $"  {c.Name,-8} {c.Summary}\n");
-        s.Append('\n').Append(OptionsText(rows: true, output: true));
-        s.Append("\nExit status: 0 done, 1 a file could not be read or written, 2 a usage error.\n");
-        return s.ToString();
-    }
-
-    private static string CommandHelp(Command c)
-    {
-        var s = new StringBuilder();
-        s.Append("Usage: ").Append(c.Synopsis).Append("\n\n").Append(c.Description).Append("\n\n");
-        s.Append(OptionsText(c.TakesRows, c.TakesOutput));
-        return s.ToString();
-    }
-
-    private static string OptionsText(bool rows, bool output)
-    {
-        var s = new StringBuilder("Options:\n");
-        s.Append("  --value V   the value to show: inuse_space (the default: bytes still alive), inuse_objects,\n");
-        s.Append("              alloc_space (bytes allocated) or alloc_objects\n");
-        if (rows) s.Append(CultureInfo.InvariantCulture, $"  --rows N    how many functions top and diff show (default {Arguments.DefaultRows})\n");
-        if (output) s.Append("  -o OUT      the file html writes (default: standard output)\n");
-        s.Append("  -h, --help  this help\n");
-        s.Append("  --          ends the options, for an operand that starts with '-'\n");
-        return s.ToString();
     }
 }

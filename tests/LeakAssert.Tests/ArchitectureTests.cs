@@ -13,10 +13,14 @@ public sealed partial class ArchitectureTests
     // The bottom floors: the profile model and number formatting need nothing else of LeakAssert.
     private static readonly string[] Leaves = ["Profiles", "Text"];
 
+    // The core and the profile model, pprof files and printers it builds on (the leakassert tool's only dependency).
+    private static readonly string[] CoreProjects =
+        [.. new[] { "LeakAssert", "LeakAssert.Profiles" }.Select(p => Path.Combine(DemoProcessTests.RepositoryRoot(), "src", p))];
+
     [Fact]
     public void The_folders_of_the_core_have_no_dependency_cycle()
     {
-        var graph = FolderGraph(Path.Combine(DemoProcessTests.RepositoryRoot(), "src", "LeakAssert"));
+        var graph = FolderGraph(CoreProjects);
 
         var cycles = Cycles(graph);
 
@@ -26,7 +30,7 @@ public sealed partial class ArchitectureTests
     [Fact]
     public void The_profile_model_and_number_formatting_depend_on_no_other_folder()
     {
-        var graph = FolderGraph(Path.Combine(DemoProcessTests.RepositoryRoot(), "src", "LeakAssert"));
+        var graph = FolderGraph(CoreProjects);
 
         foreach (var leaf in Leaves)
             graph.Should().ContainKey(leaf).WhoseValue.Should().BeEmpty("{0} is a bottom floor; the folder graph is:\n{1}", leaf, Describe(graph));
@@ -71,15 +75,20 @@ public sealed partial class ArchitectureTests
         }
     }
 
-    /// <summary>Each folder of the core and the folders its files refer to.</summary>
-    private static Dictionary<string, HashSet<string>> FolderGraph(string root)
+    /// <summary>
+    /// Each folder of the given project directories and the folders its files refer to; a folder of one name in two
+    /// projects (Reporting: the profile printers in LeakAssert.Profiles, the leak report in the core) is one node.
+    /// </summary>
+    private static Dictionary<string, HashSet<string>> FolderGraph(params string[] roots)
     {
-        var folders = Directory.GetDirectories(root).Select(Path.GetFileName).OfType<string>()
-            .Where(d => d is not ("bin" or "obj")).ToHashSet();
+        var directories = roots.SelectMany(Directory.GetDirectories)
+            .Where(d => Path.GetFileName(d) is not ("bin" or "obj")).ToList();
+        var folders = directories.Select(Path.GetFileName).OfType<string>().ToHashSet();
         var graph = folders.ToDictionary(f => f, _ => new HashSet<string>());
-        foreach (var folder in folders)
+        foreach (var directory in directories)
         {
-            foreach (var file in Directory.EnumerateFiles(Path.Combine(root, folder), "*.cs", SearchOption.AllDirectories))
+            var folder = Path.GetFileName(directory);
+            foreach (var file in Directory.EnumerateFiles(directory, "*.cs", SearchOption.AllDirectories))
             {
                 var code = Comment().Replace(File.ReadAllText(file), "");
                 // "LeakAssert.X" anywhere, and "X." as a namespace relative to LeakAssert (not a member access).

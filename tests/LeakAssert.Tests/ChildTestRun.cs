@@ -22,7 +22,15 @@ internal sealed record ChildTestRun(int ExitCode, string Console, IReadOnlyList<
             "--logger", $"trx;LogFileName={trx}", "--results-directory", work,
         };
         if (filter is not null) arguments.AddRange(["--filter", filter]);
-        var start = new ProcessStartInfo("dotnet", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = work };
+        var (exitCode, console) = Dotnet(work, arguments, TimeSpan.FromMinutes(5), environment);
+        File.Exists(trx).Should().BeTrue($"dotnet test writes its TRX; its output was:\n{console}");
+        return new ChildTestRun(exitCode, console, ReadTrx(trx));
+    }
+
+    /// <summary>A child <c>dotnet</c> command in <paramref name="directory"/>: its exit code and its output.</summary>
+    public static (int ExitCode, string Console) Dotnet(string directory, IEnumerable<string> arguments, TimeSpan timeout, params (string Name, string Value)[] environment)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory };
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
         // The child must not inherit the parent test host's connection to its runner.
@@ -31,14 +39,12 @@ internal sealed record ChildTestRun(int ExitCode, string Console, IReadOnlyList<
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet test {project} did not finish within 5 minutes");
+            throw new TimeoutException($"dotnet {string.Join(' ', start.ArgumentList)} did not finish within {timeout.TotalMinutes:F0} minutes");
         }
-        var console = stdout.Result + stderr.Result;
-        File.Exists(trx).Should().BeTrue($"dotnet test writes its TRX; its output was:\n{console}");
-        return new ChildTestRun(process.ExitCode, console, ReadTrx(trx));
+        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
     // The fixtures are outside the solution, and a solution build gives projects outside it their default

@@ -128,10 +128,11 @@ public sealed class CliTests : IDisposable
 
         exit.Should().Be(0);
         stderr.Should().BeEmpty();
-        stdout.Should().Be(Cli.Usage());
-        foreach (var command in new[] { "top", "traces", "diff", "list", "html" })
-            stdout.Should().Contain($"  leakassert {command} [--value V]");
-        stdout.Should().Contain("inuse_space").And.Contain("alloc_objects").And.Contain("--rows N").And.Contain("-o OUT");
+        stdout.Should().Be(Cli.Usage()).And.StartWith("Description:\n  leakassert reads LeakAssert's pprof heap profiles (.pb.gz) without Go.");
+        stdout.Should().Contain("Usage:\n  leakassert [command] [options]\n").And.Contain("Exit status: 0 done, 1 a file could not be read or written, 2 a usage error.");
+        foreach (var command in new[] { "top <FILE>", "traces <FILE>", "diff <BASE> <PROFILE>", "list <REGEX> <FILE>", "html <FILE>" })
+            stdout.Should().Contain($"\n  {command} ");
+        stdout.Should().Contain("-?, -h, --help").And.Contain("--version");
     }
 
     [Fact]
@@ -147,12 +148,32 @@ public sealed class CliTests : IDisposable
     [Theory]
     [InlineData("help", "diff")]
     [InlineData("diff", "--help")]
+    [InlineData("diff", "-h")]
     public void Each_command_has_its_own_help(string first, string second)
     {
         var (exit, stdout, _) = Run(first, second);
 
         exit.Should().Be(0);
-        stdout.Should().StartWith("Usage: leakassert diff [--value V] [--rows N] BASE PROFILE\n\nSubtracts BASE from PROFILE");
+        stdout.Should().StartWith("Description:\n  Subtracts BASE from PROFILE")
+            .And.Contain("Usage:\n  leakassert diff <BASE> <PROFILE> [options]\n")
+            .And.Contain("--value <V>").And.Contain("inuse_space").And.Contain("alloc_objects").And.Contain("--rows <N>");
+        Run("html", "--help").Stdout.Should().Contain("-o, --output <OUT.html>").And.NotContain("--rows");
+    }
+
+    [Fact]
+    public void A_response_file_holds_a_command_line()
+    {
+        var arguments = Path.Combine(_directory.FullName, "top.rsp");
+        File.WriteAllText(arguments, $"top\n--rows 1\n\"{_files.Diff}\"\n");
+
+        Run("@" + arguments).Should().Be(Run("top", "--rows", "1", _files.Diff)).And.Match<(int Exit, string, string)>(r => r.Exit == 0);
+    }
+
+    [Fact]
+    public void Completions_suggest_the_commands_and_the_values()
+    {
+        Run("[suggest:2]", "di").Stdout.Should().Be("diff\n");
+        Run("[suggest:19]", "top --value inuse_s").Stdout.Should().Be("inuse_space\n");
     }
 
     [Fact]
@@ -181,7 +202,6 @@ public sealed class CliTests : IDisposable
     [InlineData("REGEX 'Cache(' is not a valid .NET regular expression (InsufficientClosingParentheses at offset 6); list takes one that matches function names, such as 'Cache\\.Add'.", "list", "Cache(", "FILE")]
     [InlineData("list needs FILE (a regular expression for function names, then the .pb.gz profile to read); usage: leakassert list [--value V] REGEX FILE.", "list", "Cache")]
     [InlineData("there is no command 'bogus' to help with; expected top, traces, diff, list or html.", "help", "bogus")]
-    [InlineData("--version takes no arguments, but was given 'top'.", "--version", "top")]
     [InlineData("a FILE argument is empty; expected the path of a .pb.gz profile.", "top", "")]
     [InlineData("a FILE argument is empty; expected the path of a .pb.gz profile.", "top", " ")]
     public void A_usage_error_is_one_sentence_and_exit_code_2(string message, params string[] args)
@@ -276,7 +296,7 @@ public sealed class CliTests : IDisposable
     public void Html_writes_leakasserts_html_report_to_a_file_or_to_standard_output()
     {
         var expected = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
-        HtmlReport.Write(expected, Diff, SampleValue.AllocSpace, "cart.diff.pb.gz");
+        ProfilePage.Write(expected, Diff, SampleValue.AllocSpace, "cart.diff.pb.gz");
         var page = Path.Combine(_directory.FullName, "cart.html");
 
         Run("html", "--value", "alloc_space", "-o", page, _files.Diff).Should().Be((0, $"Wrote {page}\n", ""));

@@ -28,7 +28,7 @@ public sealed class HtmlReportTests
     [Fact]
     public void The_page_is_self_contained_and_escapes_names_from_the_profile()
     {
-        var html = Html(w => HtmlReport.Write(w, Angled(), SampleValue.InuseSpace, "diff <inuse_space> & more"));
+        var html = Html(w => ProfilePage.Write(w, Angled(), SampleValue.InuseSpace, "diff <inuse_space> & more"));
 
         html.Should().StartWith("<!DOCTYPE html>\n");
         html.Should().NotMatchRegex("(?i)https?://", "nothing is fetched: no CDN, font or image");
@@ -47,7 +47,7 @@ public sealed class HtmlReportTests
     [Fact]
     public void The_flame_graph_data_runs_from_all_through_the_workload_to_the_type_and_leaves_out_shrinkage()
     {
-        var html = Html(w => HtmlReport.Write(w, Angled(), SampleValue.InuseSpace, "diff"));
+        var html = Html(w => ProfilePage.Write(w, Angled(), SampleValue.InuseSpace, "diff"));
         var json = Regex.Match(html, "id=\"flame-data\">(.*?)</script>", RegexOptions.Singleline).Groups[1].Value;
 
         using var tree = System.Text.Json.JsonDocument.Parse(json);
@@ -105,7 +105,7 @@ public sealed class HtmlReportTests
     public void The_console_check_catches_a_script_error()
     {
         // The check the rendering tests rely on, shown to fail: a page whose script throws.
-        var html = Html(w => HtmlReport.Write(w, Angled(), SampleValue.InuseSpace, "diff"))
+        var html = Html(w => ProfilePage.Write(w, Angled(), SampleValue.InuseSpace, "diff"))
             .Replace("render(root);", "render(root); undefinedFunctionOfTheTest();", StringComparison.Ordinal);
 
         var page = Chromium.Load(html);
@@ -116,7 +116,7 @@ public sealed class HtmlReportTests
     [Fact]
     public void One_profiles_page_renders_its_flame_graph_in_chromium()
     {
-        var page = Chromium.Load(Html(w => HtmlReport.Write(w, Angled(), SampleValue.InuseSpace, "diff")));
+        var page = Chromium.Load(Html(w => ProfilePage.Write(w, Angled(), SampleValue.InuseSpace, "diff")));
 
         page.Console.Should().BeEmpty("the page logs nothing and throws nothing");
         Chromium.Frames(page.Dom).Should().Contain([Closure.Function, Generic.Function, Resize.Function, "System.Collections.Generic.List<int>"]);
@@ -168,15 +168,29 @@ internal static class Chromium
 
     public static Page Load(string html)
     {
-        var chromium = Find();
-        var directory = Directory.CreateTempSubdirectory("leakassert-chromium-");
+        var directory = Directory.CreateTempSubdirectory("leakassert-page-");
         try
         {
             var file = Path.Combine(directory.FullName, "report.html");
             File.WriteAllText(file, html);
+            return Open(new Uri(file).AbsoluteUri);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The DOM of a page after its scripts ran, with Chromium's <paramref name="arguments"/> (a window size, a time budget).</summary>
+    public static Page Open(string url, params string[] arguments)
+    {
+        var chromium = Find();
+        var directory = Directory.CreateTempSubdirectory("leakassert-chromium-");
+        try
+        {
             var start = new ProcessStartInfo(chromium) { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in (string[])["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
-                         "--user-data-dir=" + Path.Combine(directory.FullName, "profile"), "--dump-dom", new Uri(file).AbsoluteUri])
+                         "--user-data-dir=" + Path.Combine(directory.FullName, "profile"), .. arguments, "--dump-dom", url])
                 start.ArgumentList.Add(a);
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync();

@@ -68,6 +68,23 @@ internal static class PprofWriter
         message.TimeNanos = (profile.CapturedAt.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
         message.Comment.Add(strings[NameCommentPrefix + profile.Name]);
 
+        // One mapping per module, the workload's first: pprof names a profile after its first mapping's file
+        // ("File: LeakAssert.Demo"; without one, go tool pprof -http titled it "unknown inuse_space"). Functions,
+        // files and lines are all there, so the flags tell pprof there is nothing to symbolize.
+        var mappings = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (var module in Modules(profile))
+        {
+            mappings[module] = (ulong)mappings.Count + 1;
+            message.Mapping.Add(new Proto.Mapping
+            {
+                Id = mappings[module],
+                Filename = strings[module],
+                HasFunctions = true,
+                HasFilenames = true,
+                HasLineNumbers = true,
+            });
+        }
+
         // Frames are deduplicated the way pprof expects: one Function per (name, module, file), one Location per
         // function and line. Module is part of the key because it is part of system_name.
         var functions = new Dictionary<(string Name, string Module, string? File), ulong>();
@@ -94,7 +111,7 @@ internal static class PprofWriter
                 {
                     locationId = (ulong)locations.Count + 1;
                     locations[(functionId, frame.Line)] = locationId;
-                    var location = new Proto.Location { Id = locationId };
+                    var location = new Proto.Location { Id = locationId, MappingId = mappings[frame.Module] };
                     location.Line.Add(new Proto.Line { FunctionId = (long)functionId, Line_ = frame.Line });
                     message.Location.Add(location);
                 }
@@ -109,6 +126,19 @@ internal static class PprofWriter
         }
         message.StringTable.Add(strings.Entries);
         return message;
+    }
+
+    /// <summary>
+    /// The modules of the profile's frames, the workload's first: the module of the outermost frames (stacks start at
+    /// the workload) that hold the most inuse_space, then alloc_space, then by name, so that a runtime thread's few
+    /// allocations do not name a leak's profile; "LeakAssert" names the mapping of a profile without samples.
+    /// </summary>
+    private static IEnumerable<string> Modules(HeapProfile profile)
+    {
+        var main = profile.Samples.Where(s => s.Stack.Count > 0).GroupBy(s => s.Stack[^1].Module, StringComparer.Ordinal)
+            .OrderByDescending(g => g.Sum(s => Math.Abs(s.InuseSpace))).ThenByDescending(g => g.Sum(s => s.AllocSpace))
+            .ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).FirstOrDefault() ?? "LeakAssert";
+        return profile.Samples.SelectMany(s => s.Stack).Select(f => f.Module).Prepend(main).Distinct(StringComparer.Ordinal);
     }
 
     /// <summary>pprof's string table: each string once, "" at index 0 as the format requires.</summary>
