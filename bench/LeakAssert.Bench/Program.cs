@@ -8,7 +8,7 @@ using LeakAssert.Reporting;
 
 // Measures LeakAssert's verdict (detection power, false positives), attribution and cost, and prints Markdown tables
 // to the console and to docs/BENCHMARKS.md. Medians and ratios, never single times.
-// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH]]
+// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH] | --heap-size [--heap-mb 0,100,500,1536]]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var runs = Arg("--runs", 100);
 // --adapters: what [LeakTest] adds to a test run's wall time, in child `dotnet test` runs (docs/BENCHMARKS-ADAPTERS.md).
@@ -35,6 +35,16 @@ if (args.Contains("--snapshots"))
     var section = SnapshotCost.Run(Arg("--runs", 5), SnapshotCost.FindGcdump(ArgText("--gcdump", null)));
     Console.Write(section);
     File.WriteAllText(output, SnapshotCost.Into(File.Exists(output) ? File.ReadAllText(output) : "", section));
+    Console.WriteLine($"Wrote {output}");
+    return;
+}
+// --heap-size: a no-op leak test against one full GC of live heaps up to 1.5 GB; replaces its own section only.
+if (args.Contains("--heap-size"))
+{
+    var megabytes = (ArgText("--heap-mb", null) ?? "0,100,500,1536").Split(',').Select(m => long.Parse(m, CultureInfo.InvariantCulture) << 20).ToList();
+    var section = HeapSizeCost.Run(Arg("--runs", 5), megabytes);
+    Console.Write(section);
+    File.WriteAllText(output, HeapSizeCost.Replace(File.Exists(output) ? File.ReadAllText(output) : "", HeapSizeCost.Heading, section));
     Console.WriteLine($"Wrote {output}");
     return;
 }
