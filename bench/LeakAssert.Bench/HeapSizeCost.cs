@@ -82,6 +82,15 @@ internal static class HeapSizeCost
     private static string Load() =>
         File.Exists("/proc/loadavg") ? $" Load average when run: {File.ReadAllText("/proc/loadavg").Split(' ')[0]} on {Environment.ProcessorCount} cores." : "";
 
+    /// <summary>The document's section under <see cref="Heading"/> as measured here, or null.</summary>
+    public static string? Measured(string document)
+    {
+        var at = document.IndexOf(Heading + "\n", StringComparison.Ordinal);
+        if (at < 0 || document.IndexOf("| live heap |", at, StringComparison.Ordinal) < 0) return null;
+        var next = document.IndexOf("\n## ", at + Heading.Length, StringComparison.Ordinal);
+        return next < 0 ? document[at..] : document[at..(next + 1)];
+    }
+
     /// <summary><paramref name="document"/> with its section under <paramref name="heading"/> replaced by <paramref name="section"/> (appended if absent).</summary>
     public static string Replace(string document, string heading, string section)
     {

@@ -46,9 +46,11 @@ internal static class ForcedGc
     /// <summary>
     /// A baseline that has settled: objects the test host still holds from the previous test die within
     /// milliseconds, and a baseline that counted them would make the first segment look smaller. Readings are
-    /// repeated 20 ms apart (up to about 200 ms) until two in a row agree within 1 kB.
+    /// repeated 20 ms apart (up to about 200 ms) until two in a row agree within 1 kB; <paramref name="first"/> is the
+    /// first when it was already read.
     /// </summary>
-    public static long SettledRetainedBytes(bool compacting = false) => Settle(stableSteps: 1, TimeSpan.FromMilliseconds(200), compacting);
+    public static long SettledRetainedBytes(bool compacting = false, long? first = null) =>
+        Settle(stableSteps: 1, TimeSpan.FromMilliseconds(200), compacting, first);
 
     /// <summary>
     /// Waits, up to <paramref name="limit"/>, until the retained heap stays the same across three 20 ms steps. A test
@@ -59,10 +61,10 @@ internal static class ForcedGc
     public static void Quiesce(TimeSpan limit) => Settle(stableSteps: 3, limit, compacting: false);
 
     // Forced-GC readings 20 ms apart until stableSteps steps in a row move less than 1 kB, or the limit passes.
-    private static long Settle(int stableSteps, TimeSpan limit, bool compacting)
+    private static long Settle(int stableSteps, TimeSpan limit, bool compacting, long? first = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var previous = RetainedBytes(compacting);
+        var previous = first ?? RetainedBytes(compacting);
         var stable = 0;
         while (stable < stableSteps && clock.Elapsed < limit)
         {
