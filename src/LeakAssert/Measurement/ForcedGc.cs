@@ -46,11 +46,24 @@ internal static class ForcedGc
     /// <summary>
     /// A baseline that has settled: objects the test host still holds from the previous test die within
     /// milliseconds, and a baseline that counted them would make the first segment look smaller. Readings are
-    /// repeated 20 ms apart (up to about 200 ms) until two in a row agree within 1 kB; <paramref name="first"/> is the
-    /// first when it was already read.
+    /// repeated 20 ms apart (up to about 200 ms) until two in a row agree within 1 kB. A heap that holds
+    /// <paramref name="readOnceFrom"/> bytes or more is read once, after the same 20 ms for the host's threads: there
+    /// every reading is a full collection of all of it, and objects that die later only lower the growth.
     /// </summary>
-    public static long SettledRetainedBytes(bool compacting = false, long? first = null) =>
-        Settle(stableSteps: 1, TimeSpan.FromMilliseconds(200), compacting, first);
+    public static long SettledRetainedBytes(bool compacting = false, long readOnceFrom = long.MaxValue)
+    {
+        long? first = null;
+        // The heap's size before any collection is at least what is alive: below the mark, the live heap is too.
+        if (GC.GetTotalMemory(forceFullCollection: false) >= readOnceFrom)
+        {
+            Thread.Sleep(Step);
+            first = RetainedBytes(compacting);
+            if (first >= readOnceFrom) return first.Value;
+        }
+        return Settle(stableSteps: 1, TimeSpan.FromMilliseconds(200), compacting, first);
+    }
+
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
     /// Waits, up to <paramref name="limit"/>, until the retained heap stays the same across three 20 ms steps. A test
@@ -68,7 +81,7 @@ internal static class ForcedGc
         var stable = 0;
         while (stable < stableSteps && clock.Elapsed < limit)
         {
-            Thread.Sleep(20);
+            Thread.Sleep(Step);
             var current = RetainedBytes(compacting);
             stable = Math.Abs(current - previous) <= 1024 ? stable + 1 : 0;
             previous = current;

@@ -193,10 +193,7 @@ internal static class Runner
         // own bytes to the checkpoints.
         var traffic = new TrafficMeter(workload.IsAsync);
         var outside = OutsideHeapRecorder.Start(options.Checkpoints + 1);
-        // On a large heap the first reading is the baseline: a second costs one more full collection of it, and host
-        // objects that die during the first segment can only lower the growth (the fit sets a lone step aside).
-        var baseline = ForcedGc.RetainedBytes(recording);
-        if (baseline < LargeHeapBytes) baseline = ForcedGc.SettledRetainedBytes(recording, first: baseline);
+        var baseline = ForcedGc.SettledRetainedBytes(recording, readOnceFrom: LargeHeapBytes);
         var checkpoints = new List<Checkpoint>(options.Checkpoints + 1) { Checkpoint(0, 0, baseline) };
         outside.Record(0);
         var baselineAt = DateTimeOffset.UtcNow;
@@ -341,7 +338,7 @@ internal static class Runner
     /// when the baseline holds <see cref="LargeHeapBytes"/> or more. Every checkpoint is a full collection that marks
     /// the whole heap (about 11 ms for 100 MB of small objects, 180 ms for 1.5 GB); six still give the growth fit a
     /// line over the whole run and one over its last four points (BENCHMARKS.md measures the detection power both ways).
-    /// Such a heap's baseline is also read once, not settled.
+    /// Such a heap's baseline is also read once (after a wait), not settled.
     /// </summary>
     internal static int CheckpointsFor(long baselineBytes, LeakOptions options) =>
         baselineBytes >= LargeHeapBytes ? Math.Min(options.Checkpoints, LargeHeapCheckpoints) : options.Checkpoints;
