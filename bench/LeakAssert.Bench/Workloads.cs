@@ -104,8 +104,8 @@ internal sealed class Polluter : IDisposable
 /// <summary>
 /// The same workload in a plain loop of its own (a method the JIT optimizes and tiers up like any other), in the state
 /// the measured pass runs it in: background GC off, and the iterations in the same segments, each after the same forced
-/// full GC. A loop of 20 MB of 1 kB arrays in one go, after a compacting GC, ran 10x slower than the same loop in
-/// sixteen 1.25 MB segments: it allocates into freshly committed, cache-cold memory and collects on the way.
+/// full GC. Timed in one go after a plain GC.Collect(), 20,000 allocations of 1 kB took 299 ns each against 31 ns in
+/// the measured pass's sixteen segments: not the same loop in the same state.
 /// </summary>
 internal static class BareLoop
 {
