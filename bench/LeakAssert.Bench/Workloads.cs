@@ -101,15 +101,30 @@ internal sealed class Polluter : IDisposable
     }
 }
 
-/// <summary>The same workload in a plain loop of its own (a method the JIT optimizes and tiers up like any other).</summary>
+/// <summary>
+/// The same workload in a plain loop of its own (a method the JIT optimizes and tiers up like any other), in the state
+/// the measured pass runs it in: background GC off, and the iterations in the same segments, each after the same forced
+/// full GC. Timed in one go after a plain GC.Collect(), 20,000 allocations of 1 kB took 299 ns each against 31 ns in
+/// the measured pass's sixteen segments: not the same loop in the same state.
+/// </summary>
 internal static class BareLoop
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static TimeSpan Run(Action work, int n)
+    public static TimeSpan Run(Action work, int n, int segments)
     {
-        var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        for (var i = 0; i < n; i++) work();
-        return System.Diagnostics.Stopwatch.GetElapsedTime(start);
+        using var latency = LeakAssert.Measurement.ForcedGc.NoBackgroundGc();
+        var total = TimeSpan.Zero;
+        var done = 0;
+        for (var k = 1; k <= segments; k++)
+        {
+            LeakAssert.Measurement.ForcedGc.RetainedBytes();
+            var upTo = (int)((long)n * k / segments);
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            for (var i = done; i < upTo; i++) work();
+            total += System.Diagnostics.Stopwatch.GetElapsedTime(start);
+            done = upTo;
+        }
+        return total;
     }
 }
 

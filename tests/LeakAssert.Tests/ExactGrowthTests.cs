@@ -24,7 +24,9 @@ public sealed class ExactGrowthTests
         profile.RetainedGrowth.Bytes.Should().BeCloseTo(expected, 16 * 1024, profile.Report());
         profile.Growth.SlopeBytesPerIteration.Should().BeApproximately(1_024, 16, profile.Report());
         profile.Growth.RSquared.Should().BeGreaterThan(0.99, profile.Report());
-        profile.Checkpoints.Should().HaveCount(17, "16 checkpoints after the baseline\n{0}", profile.Report());
+        // 16 after the baseline, 6 when the test host's heap is large.
+        var expectedCheckpoints = Measurement.Runner.CheckpointsFor(profile.Checkpoints[0].RetainedBytes, new LeakOptions()) + 1;
+        profile.Checkpoints.Should().HaveCount(expectedCheckpoints, "the checkpoints after the baseline\n{0}", profile.Report());
         profile.Checkpoints.Select(c => c.Iteration).Should().BeInAscendingOrder().And.EndWith(2_000, profile.Report());
     }
 

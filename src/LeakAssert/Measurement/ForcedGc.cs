@@ -5,31 +5,65 @@ namespace LeakAssert.Measurement;
 /// <summary>GC-forced snapshots, as pprof's <c>?gc=1</c>: a heap figure taken without a full collection is stale.</summary>
 internal static class ForcedGc
 {
-    /// <summary>Full, blocking, compacting collection; pending finalizers; and again for what they released.</summary>
-    public static void Collect()
+    /// <summary>
+    /// A full, blocking collection, after the finalizers that earlier collections queued; then, only when this one
+    /// queued finalizers beyond those that come back at every collection, those finalizers and the collection again
+    /// for what they released. Not compacting unless asked: compaction moves objects but does not change which are
+    /// alive, and on a large heap it costs several times the marking (the promoted bytes are exact either way).
+    /// </summary>
+    public static void Collect(bool compacting = false)
     {
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        // Objects an ephemeral collection found unreachable wait for their finalizers and are still alive until they run.
         GC.WaitForPendingFinalizers();
-        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        Full(compacting);
+        if (FinalizationPending() <= Volatile.Read(ref _comebacks)) return;
+        GC.WaitForPendingFinalizers();
+        Full(compacting);
+        // Right after the finalizers ran, what is queued again is what comes back every time: the runtime's gen2
+        // callbacks (array-pool trimming among them) register for finalization anew at each full collection, so
+        // the count is never 0 and alone cannot say that a workload's finalizable objects died.
+        Volatile.Write(ref _comebacks, FinalizationPending());
     }
+
+    // -1 until the first second collection has counted them.
+    private static long _comebacks = -1;
+
+    private static void Full(bool compacting) => GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting);
+
+    private static long FinalizationPending() => GC.GetGCMemoryInfo(GCKind.FullBlocking).FinalizationPendingCount;
 
     /// <summary>The exact retained GC-heap size: what survived the last collection of <see cref="Collect"/>.</summary>
     /// <remarks>
     /// Read from the collection itself, not from the heap afterwards: another thread that allocates between the
     /// collection and the reading (in a busy test host, megabytes) would otherwise count as retained.
     /// </remarks>
-    public static long RetainedBytes()
+    public static long RetainedBytes(bool compacting = false)
     {
-        Collect();
+        Collect(compacting);
         return GC.GetGCMemoryInfo(GCKind.FullBlocking).PromotedBytes;
     }
 
     /// <summary>
     /// A baseline that has settled: objects the test host still holds from the previous test die within
     /// milliseconds, and a baseline that counted them would make the first segment look smaller. Readings are
-    /// repeated 20 ms apart (up to about 200 ms) until two in a row agree within 1 kB.
+    /// repeated 20 ms apart (up to about 200 ms) until two in a row agree within 1 kB. A heap that holds
+    /// <paramref name="readOnceFrom"/> bytes or more is read once, after the same 20 ms for the host's threads: there
+    /// every reading is a full collection of all of it, and objects that die later only lower the growth.
     /// </summary>
-    public static long SettledRetainedBytes() => Settle(stableSteps: 1, TimeSpan.FromMilliseconds(200));
+    public static long SettledRetainedBytes(bool compacting = false, long readOnceFrom = long.MaxValue)
+    {
+        long? first = null;
+        // The heap's size before any collection is at least what is alive: below the mark, the live heap is too.
+        if (GC.GetTotalMemory(forceFullCollection: false) >= readOnceFrom)
+        {
+            Thread.Sleep(Step);
+            first = RetainedBytes(compacting);
+            if (first >= readOnceFrom) return first.Value;
+        }
+        return Settle(stableSteps: 1, TimeSpan.FromMilliseconds(200), compacting, first);
+    }
+
+    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(20);
 
     /// <summary>
     /// Waits, up to <paramref name="limit"/>, until the retained heap stays the same across three 20 ms steps. A test
@@ -37,18 +71,18 @@ internal static class ForcedGc
     /// buffers); started at once, a leak test would count that as its own growth. Three steps, not one: on a busy
     /// machine the reporting thread may simply not have run for 20 ms.
     /// </summary>
-    public static void Quiesce(TimeSpan limit) => Settle(stableSteps: 3, limit);
+    public static void Quiesce(TimeSpan limit) => Settle(stableSteps: 3, limit, compacting: false);
 
     // Forced-GC readings 20 ms apart until stableSteps steps in a row move less than 1 kB, or the limit passes.
-    private static long Settle(int stableSteps, TimeSpan limit)
+    private static long Settle(int stableSteps, TimeSpan limit, bool compacting, long? first = null)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var previous = RetainedBytes();
+        var previous = first ?? RetainedBytes(compacting);
         var stable = 0;
         while (stable < stableSteps && clock.Elapsed < limit)
         {
-            Thread.Sleep(20);
-            var current = RetainedBytes();
+            Thread.Sleep(Step);
+            var current = RetainedBytes(compacting);
             stable = Math.Abs(current - previous) <= 1024 ? stable + 1 : 0;
             previous = current;
         }
@@ -66,13 +100,9 @@ internal static class ForcedGc
         private readonly GCLatencyMode _previous = GCSettings.LatencyMode;
         private int _disposed;
 
-        public LatencyScope()
-        {
-            GCSettings.LatencyMode = GCLatencyMode.Batch;
-            // A background GC already under way when the mode changes would still finish inside the window:
-            // a blocking full collection waits for it to end.
-            Collect();
-        }
+        // A background GC already under way when the mode changes still finishes: the next blocking full collection
+        // (the settled baseline's, or the one before a session starts) waits for it to end.
+        public LatencyScope() => GCSettings.LatencyMode = GCLatencyMode.Batch;
 
         // Once, from whichever thread comes first: a run's guard restores the mode for a workload that never returns.
         public void Dispose()

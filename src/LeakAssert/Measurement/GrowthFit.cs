@@ -162,5 +162,5 @@ public enum GrowthTrend
 /// <summary>A segment's one-off growth (negative for a release) beyond what the median segment grew, set aside before fitting.</summary>
 public sealed record SetAsideStep(int FromIteration, int ToIteration, long Bytes);
 
-/// <summary>The exact retained GC-heap size after a forced full compacting collection, after <see cref="Iteration"/> measured iterations.</summary>
+/// <summary>The exact retained GC-heap size after a forced full blocking collection, after <see cref="Iteration"/> measured iterations.</summary>
 public readonly record struct Checkpoint(int Iteration, long RetainedBytes);

@@ -12,21 +12,25 @@ namespace LeakAssert.Measurement;
 /// </summary>
 internal static class ProcessCounters
 {
-    private static readonly bool Procfs = OperatingSystem.IsLinux() && File.Exists("/proc/self/smaps_rollup");
+    private static readonly bool Procfs = OperatingSystem.IsLinux() && File.Exists("/proc/self/status");
 
     /// <summary>
-    /// Private memory of the process outside the GC heap: its private pages (on Linux the resident ones,
-    /// Private_Clean + Private_Dirty of /proc/self/smaps_rollup; elsewhere its private bytes) less what the GC had
-    /// committed at its last collection. Read right after a forced GC, as the heap's figure is.
+    /// Private memory of the process outside the GC heap: its private pages (on Linux the resident anonymous ones,
+    /// RssAnon of /proc/self/status; elsewhere its private bytes) less what the GC had committed at its last
+    /// collection. Read right after a forced GC, as the heap's figure is.
     /// </summary>
+    /// <remarks>
+    /// Not /proc/self/smaps_rollup: the kernel walks every mapping to sum it, 4 ms a reading in a small process and
+    /// 30-80 ms beside a 100 MB-1.5 GB heap, at every checkpoint; RssAnon is a counter the kernel keeps, read in
+    /// 0.1 ms, and moved with 64 MB of written native buffers as the private pages did (within 2 MB).
+    /// </remarks>
     public static long NativeBytes()
     {
         long privateBytes;
         if (Procfs)
         {
             Span<byte> buffer = stackalloc byte[4096];
-            var text = Read("/proc/self/smaps_rollup", buffer);
-            privateBytes = (Field(text, "Private_Clean:"u8) + Field(text, "Private_Dirty:"u8)) * 1024;
+            privateBytes = Field(Read("/proc/self/status", buffer), "RssAnon:"u8) * 1024;
         }
         else
         {

@@ -119,8 +119,13 @@ internal static class Runner
             guard.OnGiveUp(latency.Dispose);
             try
             {
-                if (options.Sampling == SamplingMode.Always) sampling.TryStart();
-                measured = await RunMeasuredPass(workload, requestedIterations, options, snapshots).ConfigureAwait(false);
+                if (options.Sampling == SamplingMode.Always)
+                {
+                    // A background GC still under way would break the session's liveness replay: a blocking one waits for it.
+                    ForcedGc.Collect();
+                    sampling.TryStart();
+                }
+                measured = await RunMeasuredPass(workload, requestedIterations, options, snapshots, sampling.IsRecording).ConfigureAwait(false);
                 repeat = await RunRepeatPass(workload, measured, options, sampling, snapshots).ConfigureAwait(false);
             }
             finally
@@ -167,7 +172,8 @@ internal static class Runner
     private sealed record RepeatPass(List<Checkpoint> Checkpoints, DateTimeOffset? ProfileStart, DateTimeOffset ProfileEnd);
 
     /// <summary>Warmup (or calibration), a settled baseline, then the iterations in segments, an exact retained size after each.</summary>
-    private static async ValueTask<MeasuredPass> RunMeasuredPass(Workload workload, int? requestedIterations, LeakOptions options, RunSnapshots snapshots)
+    private static async ValueTask<MeasuredPass> RunMeasuredPass(Workload workload, int? requestedIterations, LeakOptions options, RunSnapshots snapshots,
+        bool recording)
     {
         int iterations, warmup;
         // JIT tiering and one-time caches settle; without a count, the warmup also times the workload.
@@ -187,18 +193,19 @@ internal static class Runner
         // own bytes to the checkpoints.
         var traffic = new TrafficMeter(workload.IsAsync);
         var outside = OutsideHeapRecorder.Start(options.Checkpoints + 1);
-        var checkpoints = new List<Checkpoint>(options.Checkpoints + 1) { Checkpoint(0, 0, ForcedGc.SettledRetainedBytes()) };
+        var baseline = ForcedGc.SettledRetainedBytes(recording, readOnceFrom: LargeHeapBytes);
+        var checkpoints = new List<Checkpoint>(options.Checkpoints + 1) { Checkpoint(0, 0, baseline) };
         outside.Record(0);
         var baselineAt = DateTimeOffset.UtcNow;
         var time = TimeSpan.Zero;
         var done = 0;
-        var segments = Math.Min(options.Checkpoints, iterations);
+        var segments = Math.Min(CheckpointsFor(baseline, options), iterations);
         for (var k = 1; k <= segments; k++)
         {
             var upTo = (int)((long)iterations * k / segments);
             time += await Timed(traffic, () => workload.Run(done, upTo - done, "measured")).ConfigureAwait(false);
             done = upTo;
-            checkpoints.Add(Checkpoint(k, done));
+            checkpoints.Add(Checkpoint(k, done, recording));
             outside.Record(done);
         }
         var outsideHeap = outside.Finish();
@@ -241,7 +248,7 @@ internal static class Runner
         var index = measured.Checkpoints.Count;
         // The pass's own baseline, after the session started: what starting it retained belongs to neither the
         // workload's growth nor its profile.
-        if (separate) checkpoints.Add(Checkpoint(index++, iterations));
+        if (separate) checkpoints.Add(Checkpoint(index++, iterations, sampling.IsRecording));
 
         var extra = RepeatIterations(fit, iterations, separate, sampling.IsRecording, measured.Time, options);
         // A leak of threads, handles or assemblies grows with every iteration run, towards the process's limits: the
@@ -254,7 +261,7 @@ internal static class Runner
             var upTo = iterations + (int)((long)extra * k / segments);
             await workload.Run(done, upTo - done, "repeat pass").ConfigureAwait(false);
             done = upTo;
-            checkpoints.Add(Checkpoint(index++, done));
+            checkpoints.Add(Checkpoint(index++, done, sampling.IsRecording));
         }
         return new RepeatPass(checkpoints, profileStart, DateTimeOffset.UtcNow);
     }
@@ -326,7 +333,21 @@ internal static class Runner
         return (iterations, done);
     }
 
-    private static Checkpoint Checkpoint(int index, int iteration) => Checkpoint(index, iteration, ForcedGc.RetainedBytes());
+    /// <summary>
+    /// The measured pass's checkpoints: <see cref="LeakOptions.Checkpoints"/>, and at most <see cref="LargeHeapCheckpoints"/>
+    /// when the baseline holds <see cref="LargeHeapBytes"/> or more. Every checkpoint is a full collection that marks
+    /// the whole heap (about 11 ms for 100 MB of small objects, 180 ms for 1.5 GB); six still give the growth fit a
+    /// line over the whole run and one over its last four points (BENCHMARKS.md measures the detection power both ways).
+    /// Such a heap's baseline is also read once (after a wait), not settled.
+    /// </summary>
+    internal static int CheckpointsFor(long baselineBytes, LeakOptions options) =>
+        baselineBytes >= LargeHeapBytes ? Math.Min(options.Checkpoints, LargeHeapCheckpoints) : options.Checkpoints;
+
+    internal const long LargeHeapBytes = 64L << 20;
+    internal const int LargeHeapCheckpoints = 6;
+
+    // While a session records, checkpoints compact, as the liveness replay of sampled objects was verified with (RUNTIME-FACTS 3).
+    private static Checkpoint Checkpoint(int index, int iteration, bool compacting) => Checkpoint(index, iteration, ForcedGc.RetainedBytes(compacting));
 
     // The event marks the checkpoint in the trace too, right after its forced GC, when a session records.
     private static Checkpoint Checkpoint(int index, int iteration, long retained)

@@ -29,7 +29,7 @@ internal static class HtmlReport
         WhatLeaks(w, profile);
 
         Line(w, "<h2>Exact retained growth</h2>");
-        Line(w, "<p class=\"note\">Each point is the retained heap after a forced full compacting GC, less the baseline. The verdict rests on these figures alone.</p>");
+        Line(w, "<p class=\"note\">Each point is the retained heap after a forced full blocking GC, less the baseline. The verdict rests on these figures alone.</p>");
         GrowthChart(w, profile);
 
         string? flame = null;

@@ -83,7 +83,7 @@ internal static class LeakReport
 
     private static void WriteCheckpoints(TextWriter w, LeakProfile p)
     {
-        w.WriteLine("Exact retained heap, each after a forced full compacting GC:");
+        w.WriteLine("Exact retained heap, each after a forced full blocking GC:");
         w.WriteLine("   iteration     retained       growth");
         var baseline = p.Checkpoints[0].RetainedBytes;
         foreach (var c in p.Checkpoints)
