@@ -219,9 +219,12 @@ public sealed class NativeLeakTests
             // Eight more work items than workers, each blocked: under its minimum the pool adds a worker for each.
             ThreadPool.SetMinThreads(target, minIo);
             var blocked = Enumerable.Range(0, target).Select(_ => Task.Run(() => gate.Wait())).ToArray();
-            SpinWait.SpinUntil(() => ThreadPool.ThreadCount >= target, TimeSpan.FromSeconds(10));
+            SpinWait.SpinUntil(() => ThreadPool.ThreadCount >= target, TimeSpan.FromSeconds(30))
+                .Should().BeTrue("the pool adds workers up to its minimum ({0} of {1})", ThreadPool.ThreadCount, target);
 
-            OsThreads().Should().BeGreaterThanOrEqualTo(osBefore + 8, "the pool added its workers");
+            // Eight OS threads more, less any of the host's own that ended meanwhile (one did once, beside a second
+            // suite): still well beyond the counted figure's range below.
+            OsThreads().Should().BeGreaterThanOrEqualTo(osBefore + 5, "the pool added eight workers");
             ProcessCounters.Threads().Should().BeInRange(countedBefore - 2, countedBefore + 2, "the pool's workers are the pool's to add and retire");
             gate.Set();
             await Task.WhenAll(blocked);
