@@ -45,8 +45,11 @@ public sealed class OtherThreadTests
         var churn = diff.Samples.Where(s => s.Stack.Any(f => f.Function == "LeakAssert.Tests.Garbage.Churn")).ToList();
         churn.Sum(s => s.AllocSamples).Should().BeGreaterThan(100, "100 MB of churn on pool threads leaves about 1,000 samples\n{0}", report);
         churn.Sum(s => s.InuseSpace).Should().BeInRange(-300_000, 300_000, "the churn does not survive\n{0}", report);
-        // Only the inuse sites are printed, the workload's and other threads' alike: the churn must be in neither.
-        report.Should().NotContain("Garbage.Churn", "garbage is not retained, on the pool threads either\n{0}", report);
+        // Only the inuse sites are printed, the workload's and other threads' alike. A pool task still running at a
+        // checkpoint holds its current array, and a sample of it shows once as a site with inuse space (-100 kB once,
+        // beside a second suite): only a diff with no churn alive at either end must leave the churn out entirely.
+        if (churn.All(s => s.InuseSpace == 0))
+            report.Should().NotContain("Garbage.Churn", "garbage is not retained, on the pool threads either\n{0}", report);
     }
 
     [Fact]
