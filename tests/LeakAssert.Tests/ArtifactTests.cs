@@ -26,7 +26,7 @@ public sealed class ArtifactTests : IDisposable
 
         string message;
         using (LeakTestContext.Enter(context))
-            message = FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(16.KB())).Should().Throw<XunitException>().Which.Message;
+            message = FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(16.KB())).Should().Throw<XunitException>(profile.Report()).Which.Message;
 
         var folder = Path.Combine(_root, "CartTests.Adding_items");
         var expected = new[] { "report.txt", "report.html", "before.pb.gz", "after.pb.gz", "diff.pb.gz" }
@@ -35,7 +35,7 @@ public sealed class ArtifactTests : IDisposable
         expected.Should().OnlyContain(f => File.Exists(f) && new FileInfo(f).Length > 0);
         message.Should().EndWith("Artifacts:\n" + string.Join('\n', expected.Select(f => "  " + f)));
         File.ReadAllText(expected[0]).Should().StartWith("FAILED: expected at most 16kB retained over 2,000 iterations");
-        Pprof.PprofFiles.Read(expected[4]).Total(Profiles.SampleValue.InuseSpace).Should().BePositive();
+        Pprof.PprofFiles.Read(expected[4]).Total(Profiles.SampleValue.InuseSpace).Should().BePositive("the diff file holds the leak's sampled growth\n{0}", profile.Report());
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public sealed class ArtifactTests : IDisposable
     {
         var profile = Leak.Profile(new StaticListLeak().Remember, iterations: 500, new LeakOptions { Sampling = SamplingMode.Off });
 
-        var message = FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(16.KB())).Should().Throw<XunitException>().Which.Message;
+        var message = FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(16.KB())).Should().Throw<XunitException>(profile.Report()).Which.Message;
 
         message.Should().NotContain("Artifacts");
         Directory.EnumerateFileSystemEntries(_root).Should().BeEmpty();

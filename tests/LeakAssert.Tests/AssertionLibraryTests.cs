@@ -56,7 +56,7 @@ public sealed class AssertionLibraryTests(AssertionLibraryTests.PackedFeed feed,
                     {
                         var profile = Leak.Profile(() => Kept.Add(new byte[4096]), iterations: 1_000);
                         var act = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration());
-                        act.Should().Throw<Exception>().Which.Message.Should().StartWith("Expected profile to have at most 64B retained per iteration");
+                        act.Should().Throw<Exception>(profile.Report()).Which.Message.Should().StartWith("Expected profile to have at most 64B retained per iteration");
                     }
 
                     // The assembly version is the major only (6.0.0.0); the informational version is the package's.

@@ -24,13 +24,13 @@ public sealed class AttributionTests
         // chance (11 where 25 were due, once beside a second suite) also has a margin too small to cover its own miss.
         var estimate = diff.Total(SampleValue.InuseSpace);
         var standardError = Math.Sqrt((double)profile.ProfiledGrowth.Bytes * HeapProfile.SamplingPeriodBytes);
-        estimate.Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(4 * standardError),
+        estimate.Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(5 * standardError),
             "the estimate is unbiased: a sample per {0} B allocated, so a Poisson count of them\n{1}", HeapProfile.SamplingPeriodBytes, profile.Report());
 
         // The row of the leaking method: the list's own backing array may outweigh it when an earlier test grew it.
         var leaf = diff.Samples.First(s => s.Stack[0].Function == "LeakAssert.Tests.StaticListLeak.Remember").Stack[0];
         leaf.File.Should().EndWith("Workloads.cs", "the test assembly's portable PDB gives file and line\n{0}", profile.Report());
-        leaf.Line.Should().BePositive();
+        leaf.Line.Should().BePositive(profile.Report());
         profile.Report().Should().Contain("LeakAssert.Tests.StaticListLeak.Remember (Workloads.cs:");
     }
 
@@ -42,11 +42,11 @@ public sealed class AttributionTests
         StaticListLeak.Clear();
 
         var frames = profile.Profiles!.After.Samples.SelectMany(s => s.Stack).Select(f => f.Function).ToList();
-        frames.Should().NotBeEmpty();
-        frames.Should().NotContain(f => f.StartsWith("LeakAssert.Measurement", StringComparison.Ordinal) || f.StartsWith("Xunit", StringComparison.Ordinal));
+        frames.Should().NotBeEmpty(profile.Report());
+        frames.Should().NotContain(f => f.StartsWith("LeakAssert.Measurement", StringComparison.Ordinal) || f.StartsWith("Xunit", StringComparison.Ordinal), profile.Report());
         profile.Profiles.Diff.Samples.Should().OnlyContain(
             s => s.Stack.Last().Function.Contains("AttributionTests", StringComparison.Ordinal) || s.Stack.Last().Function == "LeakAssert.Tests.StaticListLeak.Remember",
-            "the outermost frame is the lambda handed to Leak.Profile, or what it calls when the JIT turned that call into a tail call");
+            "the outermost frame is the lambda handed to Leak.Profile, or what it calls when the JIT turned that call into a tail call\n{0}", profile.Report());
     }
 
     [Fact]
@@ -65,8 +65,8 @@ public sealed class AttributionTests
             StaticListLeak.Clear();
 
             profile.Profiles.Should().NotBeNull(profile.Report());
-            profile.Profiles!.ForeignSamples.Should().BeGreaterThan(0, "the polluting thread allocated {0} bytes while the session ran ({1} samples in all)", Volatile.Read(ref churned), profile.Profiles.TotalSamples);
-            profile.Profiles.After.Samples.SelectMany(s => s.Stack).Should().NotContain(f => f.Function.Contains("Garbage.Churn", StringComparison.Ordinal));
+            profile.Profiles!.ForeignSamples.Should().BeGreaterThan(0, "the polluting thread allocated {0} bytes while the session ran ({1} samples in all)\n{2}", Volatile.Read(ref churned), profile.Profiles.TotalSamples, profile.Report());
+            profile.Profiles.After.Samples.SelectMany(s => s.Stack).Should().NotContain(f => f.Function.Contains("Garbage.Churn", StringComparison.Ordinal), profile.Report());
         }
         finally
         {
@@ -83,8 +83,13 @@ public sealed class AttributionTests
 
         var diff = profile.Profiles!.Diff;
         Top.Of(diff, SampleValue.InuseSpace).Rows[0].Function.Should().Be("LeakAssert.Tests.LargeObjectLeak.Remember", profile.Report());
-        diff.Total(SampleValue.InuseSpace).Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(2.1 * diff.InuseBytesMargin95),
-            "a 100 kB object is sampled with probability 0.62 and the estimate stays unbiased\n{0}", profile.Report());
+        // Each 100 kB object is sampled with probability p = 1 - e^(-size/period) and weighed size/p, so the estimate's
+        // variance over G bytes is G size (1-p)/p: taken from the exact growth, not from the samples this run drew.
+        const double size = 100_000;
+        var p = 1 - Math.Exp(-size / HeapProfile.SamplingPeriodBytes);
+        var standardError = Math.Sqrt(profile.ProfiledGrowth.Bytes * size * (1 - p) / p);
+        diff.Total(SampleValue.InuseSpace).Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(5 * standardError),
+            "a 100 kB object is sampled with probability {0:F2} and the estimate stays unbiased\n{1}", p, profile.Report());
     }
 
     [Fact]
@@ -93,7 +98,7 @@ public sealed class AttributionTests
         var profile = await Leak.ProfileAsync(AsyncLeak.HandleAsync, iterations: 2_000);
         AsyncLeak.Sink.Clear();
 
-        profile.TrafficScope.Should().Contain("process-wide");
+        profile.TrafficScope.Should().Contain("process-wide", profile.Report());
         Top.Of(profile.Profiles!.Diff, SampleValue.InuseSpace).Rows[0].Function.Should().Contain("AsyncLeak+<HandleAsync>", profile.Report());
     }
 
@@ -106,7 +111,8 @@ public sealed class AttributionTests
         profile.GrowthWithoutHostStep().Should().BeCloseTo(2_000 * 64, 32 * 1024, "64-byte arrays over the measured iterations only\n{0}", profile.Report());
         profile.ProfiledFromIteration.Should().Be(2_000, profile.Report());
         profile.RepeatPassIterations.Should().BeGreaterThan(20_000, "20 samples of ~100 KiB at 64 B an iteration need about 40,000\n{0}", profile.Report());
-        profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(8, profile.Report());
+        profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(3,
+            "the pass aims at 25 samples (the 20 wanted and a quarter more); even at 20 due, a Poisson count falls below 3 once in two million runs\n{0}", profile.Report());
         profile.Report().Should().Contain("sampled heap profile of a second pass of");
     }
 
@@ -120,7 +126,8 @@ public sealed class AttributionTests
         profile.Growth.Trend.Should().Be(Measurement.GrowthTrend.Rising, profile.Report());
         profile.ProfiledFromIteration.Should().Be(0, profile.Report());
         profile.RepeatPassIterations.Should().BeGreaterThan(2_000, profile.Report());
-        profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(8, profile.Report());
+        profile.Profiles!.Diff.SampleCount(SampleValue.InuseSpace).Should().BeGreaterThanOrEqualTo(3,
+            "the session aims at 25 samples (the 20 wanted and a quarter more); even at 20 due, a Poisson count falls below 3 once in two million runs\n{0}", profile.Report());
         profile.Report().Should().Contain("more iterations ran for attribution only");
     }
 
@@ -134,7 +141,7 @@ public sealed class AttributionTests
         profile.Report().Should().Contain("No heap profile: ");
 
         var always = Leak.Profile(() => Garbage.Churn(), iterations: 1_000, new LeakOptions { Sampling = SamplingMode.Always });
-        always.Profiles!.Diff.SampleCount(SampleValue.AllocSpace).Should().BeGreaterThan(100, "50 MB of churn leaves about 500 alloc samples");
-        always.Profiles.Diff.Total(SampleValue.InuseSpace).Should().BeInRange(-300_000, 300_000, "the churn does not survive");
+        always.Profiles!.Diff.SampleCount(SampleValue.AllocSpace).Should().BeGreaterThan(100, "50 MB of churn leaves about 500 alloc samples\n{0}", always.Report());
+        always.Profiles.Diff.Total(SampleValue.InuseSpace).Should().BeInRange(-300_000, 300_000, "the churn does not survive\n{0}", always.Report());
     }
 }

@@ -441,7 +441,7 @@ public sealed class LeakCliTests
         var leak = new CliLeak();
         var profile = Leak.Profile(leak.Remember, iterations: 5_000, new LeakOptions { Sampling = SamplingMode.Always });
         CliLeak.Clear();
-        profile.Profiles.Should().NotBeNull(profile.SamplingProblem);
+        profile.Profiles.Should().NotBeNull("{0}\n{1}", profile.SamplingProblem, profile.Report());
         var ours = Top.Of(profile.Profiles!.Diff, SampleValue.InuseSpace);
         ours.Rows[0].Function.Should().Be("LeakAssert.Tests.CliLeak.Remember", profile.Report());
 
@@ -465,7 +465,7 @@ public sealed class LeakCliTests
             diffRow.Function.Should().Be(ours.Rows[0].Function, diff);
             // after - before is the diff up to each row's rounding to whole bytes.
             var subtracted = Top.Of(ProfileDiff.Subtract(PprofFiles.Read(files.After), PprofFiles.Read(files.Before)), SampleValue.InuseSpace);
-            subtracted.Rows[0].Function.Should().Be(ours.Rows[0].Function);
+            subtracted.Rows[0].Function.Should().Be(ours.Rows[0].Function, profile.Report());
             subtracted.Rows[0].Flat.Should().BeCloseTo(ours.Rows[0].Flat, (ulong)profile.Profiles.Diff.Samples.Count, diff);
             diffRow.Flat.Should().Be(ByteSize.Format(subtracted.Rows[0].Flat), diff);
 

@@ -27,7 +27,7 @@ public sealed class ExactGrowthTests
         // 16 after the baseline, 6 when the test host's heap is large.
         var expectedCheckpoints = Measurement.Runner.CheckpointsFor(profile.Checkpoints[0].RetainedBytes, new LeakOptions()) + 1;
         profile.Checkpoints.Should().HaveCount(expectedCheckpoints, "the checkpoints after the baseline\n{0}", profile.Report());
-        profile.Checkpoints.Select(c => c.Iteration).Should().BeInAscendingOrder().And.EndWith(2_000, profile.Report());
+        profile.Checkpoints.Select(c => c.Iteration).Should().BeInAscendingOrder(profile.Report()).And.EndWith(2_000, profile.Report());
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class ExactGrowthTests
         profile.TimeBudget.Should().Be(TimeSpan.FromMilliseconds(200), profile.Report());
         profile.Iterations.Should().BeGreaterThan(1_000, "a 1 kB append takes well under 200 microseconds\n{0}", profile.Report());
         profile.Report().Should().Contain("the count fills a 0.2 s budget timed in the warmup");
-        FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration())).Should().Throw<Xunit.Sdk.XunitException>();
+        FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration())).Should().Throw<Xunit.Sdk.XunitException>(profile.Report());
     }
 
     [Fact]

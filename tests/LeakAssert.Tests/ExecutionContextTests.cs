@@ -22,7 +22,7 @@ public sealed class ExecutionContextTests
 
         profile.Growth.Trend.Should().Be(GrowthTrend.Rising, "the chain grows by one scope per iteration\n{0}", profile.Report());
         var act = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration());
-        act.Should().Throw<XunitException>().WithMessage("*still rising at the end*");
+        act.Should().Throw<XunitException>(profile.Report()).WithMessage("*still rising at the end*");
     }
 
     [Fact]

@@ -26,7 +26,7 @@ public sealed class FaultTests
         profile.Profiles.Should().BeNull("a trace with holes cannot say which samples are alive\n{0}", profile.Report());
         profile.Report().Should().Contain("No heap profile: the EventPipe session lost");
         var act = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration());
-        act.Should().Throw<Xunit.Sdk.XunitException>().WithMessage("*still rising*");
+        act.Should().Throw<Xunit.Sdk.XunitException>(profile.Report()).WithMessage("*still rising*");
     }
 
     [Fact]
@@ -37,7 +37,10 @@ public sealed class FaultTests
         StaticListLeak.Clear();
 
         profile.SamplingProblem.Should().BeNull(profile.Report());
-        Reporting.Top.Of(profile.Profiles!.Diff, Profiles.SampleValue.InuseSpace).Rows[0].Function
-            .Should().Be("LeakAssert.Tests.StaticListLeak.Remember", "the churn dies; the 1 kB arrays stay");
+        // Not the first row: the last churn batch (about 640 kB) is alive at the end and was allocated in the session,
+        // while the batch it replaced was not, so it can outweigh the ~20 samples of the leak in an unlucky draw.
+        Reporting.Top.Of(profile.Profiles!.Diff, Profiles.SampleValue.InuseSpace).Rows
+            .Should().Contain(r => r.Function == "LeakAssert.Tests.StaticListLeak.Remember" && r.Samples >= 3,
+                "the 1 kB arrays stay: about 20 samples are due, and fewer than 3 once in two million runs\n{0}", profile.Report());
     }
 }

@@ -34,7 +34,8 @@ public sealed class HangTests
         elapsed.Should().BeLessThan(Bound);
         GCSettings.LatencyMode.Should().Be(modeBefore);
         LeakAssertTempFolders().Should().BeEquivalentTo(tempBefore);
-        Leak.Profile(() => { }, 100).Iterations.Should().Be(100, "the lock was released");
+        var next = Leak.Profile(() => { }, 100);
+        next.Iterations.Should().Be(100, "the lock was released\n{0}", next.Report());
     }
 
     [Fact]
@@ -52,7 +53,8 @@ public sealed class HangTests
 
         error.Should().BeOfType<TimeoutException>().Which.Message.Should().Contain("repeat pass iteration 1,300 had been running for");
         LeakAssertTempFolders().Should().BeEquivalentTo(tempBefore, "the session's trace is deleted, not left growing");
-        Leak.Profile(() => { }, 100).Iterations.Should().Be(100);
+        var next = Leak.Profile(() => { }, 100);
+        next.Iterations.Should().Be(100, next.Report());
     }
 
     [Fact]
@@ -69,7 +71,8 @@ public sealed class HangTests
             .And.NotContain("interrupted", "an async workload is let go, not interrupted");
         GCSettings.LatencyMode.Should().Be(modeBefore);
         never.Task.IsCompleted.Should().BeFalse("the workload may still be running: LeakAssert no longer waits on it");
-        (await Leak.ProfileAsync(() => Task.CompletedTask, 100)).Iterations.Should().Be(100);
+        var next = await Leak.ProfileAsync(() => Task.CompletedTask, 100);
+        next.Iterations.Should().Be(100, next.Report());
     }
 
     [Fact]

@@ -140,7 +140,7 @@ public sealed class HtmlReportLeakTests
         var leak = new StaticListLeak();
         var profile = Leak.Profile(leak.Remember, iterations: 5_000);
         StaticListLeak.Clear();
-        profile.Profiles.Should().NotBeNull(profile.SamplingProblem);
+        profile.Profiles.Should().NotBeNull("{0}\n{1}", profile.SamplingProblem, profile.Report());
         var verdict = Verdict.PerIteration(profile, 64.Bytes().PerIteration());
         var html = HtmlReportTests.Html(w => HtmlReport.Write(w, profile, verdict));
         Chromium.Frames(html).Should().BeEmpty("the script draws the frames; the file holds only their data");

@@ -18,10 +18,10 @@ public sealed class LeakVerdictTests
 
         profile.Growth.Trend.Should().Be(GrowthTrend.Rising, profile.Report());
         var failing = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration(), "because requests are independent");
-        failing.Should().Throw<XunitException>()
+        failing.Should().Throw<XunitException>(profile.Report())
             .WithMessage("Expected profile to have at most 64B retained per iteration because requests are independent, but it retained * per iteration and still rising at the end*");
         var total = () => profile.Should().NotRetainMoreThan(1.MB());
-        total.Should().Throw<XunitException>().WithMessage("*FAILED: expected at most 1MB retained over 2,000 iterations*");
+        total.Should().Throw<XunitException>(profile.Report()).WithMessage("*FAILED: expected at most 1MB retained over 2,000 iterations*");
     }
 
     [Fact]
@@ -33,7 +33,7 @@ public sealed class LeakVerdictTests
         profile.Growth.Trend.Should().Be(GrowthTrend.Rising, profile.Report());
         profile.Growth.SlopeBytesPerIteration.Should().BeGreaterThan(2_000, "each widget holds a 2,000-byte chart\n{0}", profile.Report());
         var act = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration());
-        act.Should().Throw<XunitException>();
+        act.Should().Throw<XunitException>(profile.Report());
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public sealed class LeakVerdictTests
         SessionCache.Entries.Clear();
 
         var act = () => profile.Should().NotRetainMoreThan(100.Bytes().PerIteration());
-        act.Should().Throw<XunitException>().WithMessage("*still rising*");
+        act.Should().Throw<XunitException>(profile.Report()).WithMessage("*still rising*");
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class LeakVerdictTests
 
         profile.Growth.SlopeBytesPerIteration.Should().BeGreaterThan(500, "the timer queue roots each monitor and its 500-byte history\n{0}", profile.Report());
         var act = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration());
-        act.Should().Throw<XunitException>();
+        act.Should().Throw<XunitException>(profile.Report());
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class LeakVerdictTests
         profile.Growth.Trend.Should().Be(GrowthTrend.Plateau, profile.Report());
         profile.Should().NotRetainMoreThan(16.Bytes().PerIteration());
         var total = () => profile.Should().NotRetainMoreThan(100.KB(), "a total bound still sees the cache");
-        total.Should().Throw<XunitException>();
+        total.Should().Throw<XunitException>(profile.Report());
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class LeakVerdictTests
         var clean = await Leak.ProfileAsync(async () => { await Task.Yield(); _ = new byte[2000]; }, iterations: 1_000, Quick);
 
         var act = () => leaky.Should().NotRetainMoreThan(64.Bytes().PerIteration());
-        act.Should().Throw<XunitException>();
+        act.Should().Throw<XunitException>(leaky.Report());
         clean.Should().NotRetainMoreThan(64.Bytes().PerIteration());
     }
 
@@ -135,6 +135,6 @@ public sealed class LeakVerdictTests
         profile.Growth.Trend.Should().Be(GrowthTrend.Rising, profile.Report());
         profile.Growth.SlopeBytesPerIteration.Should().BeInRange(20, 32, "an object is 24 bytes and the list's capacity was reserved up front\n{0}", profile.Report());
         var act = () => profile.Should().NotRetainMoreThan(16.Bytes().PerIteration());
-        act.Should().Throw<XunitException>();
+        act.Should().Throw<XunitException>(profile.Report());
     }
 }

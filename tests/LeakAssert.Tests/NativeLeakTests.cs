@@ -24,7 +24,7 @@ public sealed class NativeLeakTests
         profile.OutsideHeap.NewAssemblies.Should()
             .Contain(new AssemblyGroup(GeneratedSerializers.AssemblyName, IsDynamic: true, IsCollectible: false, "Default", 300), profile.Report());
         var act = () => profile.Should().NotLeakAssemblies("because {0} is generated once", "the serializer");
-        act.Should().Throw<XunitException>()
+        act.Should().Throw<XunitException>(profile.Report())
             .WithMessage("Expected profile to have no steady growth in loaded assemblies or assembly load contexts because the serializer is generated once, but it loaded assemblies at 1 per iteration, still rising at the end (* over 300 iterations; 99% lower bound *): *300 x GeneratedSerializer (dynamic, load context \"Default\").*",
                 profile.Report());
     }
@@ -37,7 +37,7 @@ public sealed class NativeLeakTests
         // Each assembly retains a few hundred bytes of heap: under the bound, which alone would pass.
         profile.Growth.SlopeBytesPerIteration.Should().BeLessThan(1_024, profile.Report());
         var act = () => profile.Should().NotRetainMoreThan(1.KB().PerIteration());
-        var message = act.Should().Throw<XunitException>().Which.Message;
+        var message = act.Should().Throw<XunitException>(profile.Report()).Which.Message;
         message.Should().Contain("FAILED: expected no steady growth in loaded assemblies or assembly load contexts; loaded assemblies at 1 per iteration", profile.Report())
             .And.Contain("Outside the GC heap, at the same checkpoints")
             .And.Contain("New assemblies: 300 x GeneratedSerializer (dynamic, load context \"Default\").");
@@ -62,7 +62,7 @@ public sealed class NativeLeakTests
 
         leaky.OutsideHeap!.LoadContexts.IsRising.Should().BeTrue(leaky.Report());
         var act = () => leaky.Should().NotLeakAssemblies();
-        act.Should().Throw<XunitException>().WithMessage("*300 x Plugin (collectible, load context \"plugin\")*", leaky.Report());
+        act.Should().Throw<XunitException>(leaky.Report()).WithMessage("*300 x Plugin (collectible, load context \"plugin\")*", leaky.Report());
         unloaded.Should().NotLeakAssemblies("each context is unloaded\n{0}", unloaded.Report());
     }
 
@@ -73,7 +73,7 @@ public sealed class NativeLeakTests
 
         leaky.OutsideHeap!.Threads.Total.Should().BeInRange(295, 305, "a thread a call\n{0}", leaky.Report());
         var act = () => leaky.Should().NotLeakThreads();
-        act.Should().Throw<XunitException>()
+        act.Should().Throw<XunitException>(leaky.Report())
             .WithMessage("Expected profile to have no steady growth in threads (beyond the thread pool's), but it started threads that kept running at 1 per iteration, still rising at the end (*): 300 x \"LeakyWorker\".*", leaky.Report());
         var total = () => leaky.Should().NotRetainMoreThan(1.MB());
         total.Should().Throw<XunitException>("a total heap bound brings the defaults too\n{0}", leaky.Report())
@@ -112,7 +112,7 @@ public sealed class NativeLeakTests
         leaky.Iterations.Should().BeInRange(LeakOptions.MinBudgetIterations, 1_024, leaky.Report());
         leaky.RepeatPassIterations.Should().BeLessThanOrEqualTo(leaky.Iterations, leaky.Report());
         var act = () => leaky.Should().NotLeakThreads();
-        act.Should().Throw<XunitException>().WithMessage("*started threads that kept running*", leaky.Report());
+        act.Should().Throw<XunitException>(leaky.Report()).WithMessage("*started threads that kept running*", leaky.Report());
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class NativeLeakTests
         var (leaky, disposed) = Twins(OpenFiles.OpenAndKeep, OpenFiles.Release, OpenFiles.OpenAndDispose);
 
         var act = () => leaky.Should().NotLeakHandles();
-        act.Should().Throw<XunitException>()
+        act.Should().Throw<XunitException>(leaky.Report())
             .WithMessage("Expected profile to have no steady growth in open handles, but it kept handles open at 1 per iteration, still rising at the end (* over 300 iterations; *", leaky.Report());
         disposed.Should().NotLeakHandles("each file is disposed\n{0}", disposed.Report())
             .And.NotRetainMoreThan(0.Bytes().PerIteration(), "each file is disposed\n{0}", disposed.Report());
@@ -135,10 +135,10 @@ public sealed class NativeLeakTests
 
         leaky.OutsideHeap!.NativeMemory.Growth.SlopeBytesPerIteration.Should().BeApproximately(NativeBuffers.Size, NativeBuffers.Size / 8, leaky.Report());
         var perIteration = () => leaky.Should().NotGrowNativeMemoryMoreThan(16.KB().PerIteration(), "because {0} frees its buffers", "the codec");
-        perIteration.Should().Throw<XunitException>()
+        perIteration.Should().Throw<XunitException>(leaky.Report())
             .WithMessage("Expected profile to have at most 16kB of native memory growth per iteration because the codec frees its buffers, but it grew native memory by *per iteration*still rising at the end*", leaky.Report());
         var total = () => leaky.Should().NotGrowNativeMemoryMoreThan(32.MB());
-        total.Should().Throw<XunitException>().WithMessage("Expected profile to have at most 32MB of native memory growth over 1,000 iterations, but it grew *, more than the bound.*", leaky.Report());
+        total.Should().Throw<XunitException>(leaky.Report()).WithMessage("Expected profile to have at most 32MB of native memory growth over 1,000 iterations, but it grew *, more than the bound.*", leaky.Report());
         var heap = () => leaky.Should().NotRetainMoreThan(1.KB().PerIteration());
         heap.Should().Throw<XunitException>("native memory rising steadily beyond its floor fails every leak assertion\n{0}", leaky.Report())
             .WithMessage("*FAILED: expected no steady growth in native memory (beyond its 16MB noise floor); grew native memory by *per iteration*");
@@ -152,7 +152,7 @@ public sealed class NativeLeakTests
         var brief = Leak.Profile(() => { }, iterations: 2, Quick);
 
         var act = () => brief.Should().NotLeakThreads();
-        act.Should().Throw<XunitException>()
+        act.Should().Throw<XunitException>(brief.Report())
             .WithMessage("Expected profile to have no steady growth in threads (beyond the thread pool's), but it had only 3 checkpoints over 2 iterations, too few to tell steady growth from a one-off step: it needs at least 4 iterations.*", brief.Report());
         brief.Should().NotRetainMoreThan(1.MB(), "the defaults pass what they cannot decide, as a total bound is decided on any run\n{0}", brief.Report());
     }

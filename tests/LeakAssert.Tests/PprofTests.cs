@@ -370,7 +370,7 @@ public sealed class GoPprofTests(ITestOutputHelper output)
         var leak = new PprofLeak();
         var profile = Leak.Profile(leak.Remember, iterations: 5_000);
         PprofLeak.Clear();
-        profile.Profiles.Should().NotBeNull(profile.SamplingProblem);
+        profile.Profiles.Should().NotBeNull("{0}\n{1}", profile.SamplingProblem, profile.Report());
         var diff = profile.Profiles!.Diff;
         var ours = Top.Of(diff, SampleValue.InuseSpace).Rows[0];
         output.WriteLine(profile.Report());
@@ -460,10 +460,10 @@ public sealed class GoPprofTests(ITestOutputHelper output)
         var leak = new PprofLeak();
         var profile = Leak.Profile(leak.Remember, iterations: 5_000);
         PprofLeak.Clear();
-        profile.Profiles.Should().NotBeNull(profile.SamplingProblem);
+        profile.Profiles.Should().NotBeNull("{0}\n{1}", profile.SamplingProblem, profile.Report());
         const string Pattern = @"PprofLeak\.Remember$";
         var ours = SourceList.Of(profile.Profiles!.Diff, SampleValue.InuseSpace, Pattern).Routines.Should().ContainSingle(profile.Report()).Subject;
-        ours.SourceFound.Should().BeTrue("pprof needs the file too to print lines");
+        ours.SourceFound.Should().BeTrue("pprof needs the file too to print lines\n{0}", profile.Report());
         var leaking = ours.Lines.Should().ContainSingle(l => l.Flat != 0, profile.Report()).Subject;
         leaking.Text.Should().Contain("new byte[1000]");
 

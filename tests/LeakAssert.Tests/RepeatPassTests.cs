@@ -27,9 +27,9 @@ public sealed class RepeatPassTests
 
         var verdict = Verdict.PerIteration(p, 0.Bytes().PerIteration());
 
-        p.Growth.ExceedsWhileRising(0).Should().BeTrue("the measured checkpoints alone say leak");
-        verdict.Passed.Should().BeTrue(verdict.Finding);
-        verdict.Finding.Should().Match("grew *B per iteration over the measured iterations, but retained only -300B over 38,000 more, where a leak of that size would have retained at least *: the growth came from something else in the process");
+        p.Growth.ExceedsWhileRising(0).Should().BeTrue("the measured checkpoints alone say leak\n{0}", p.Report());
+        verdict.Passed.Should().BeTrue("{0}\n{1}", verdict.Finding, p.Report());
+        verdict.Finding.Should().Match("grew *B per iteration over the measured iterations, but retained only -300B over 38,000 more, where a leak of that size would have retained at least *: the growth came from something else in the process", p.Report());
     }
 
     // 2,000 iterations of the NUnit sample: flat, then a ~100 kB step from the test host between checkpoints 13 and 15
@@ -79,7 +79,7 @@ public sealed class RepeatPassTests
     {
         var p = Profile(Burst, (2_000, 1_600_000), (12_000, 1_700_000), (22_000, 1_800_000), (32_000, 1_900_000), (40_000, 2_000_000));
 
-        Verdict.PerIteration(p, 0.Bytes().PerIteration()).Passed.Should().BeFalse();
+        Verdict.PerIteration(p, 0.Bytes().PerIteration()).Passed.Should().BeFalse(p.Report());
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class RepeatPassTests
         // The lower-bound slope over 100 more iterations predicts less than 4x the noise floor: no evidence either way.
         var p = Profile(Burst, (2_000, 1_600_000), (2_100, 1_600_000));
 
-        Verdict.PerIteration(p, 0.Bytes().PerIteration()).Passed.Should().BeFalse();
+        Verdict.PerIteration(p, 0.Bytes().PerIteration()).Passed.Should().BeFalse(p.Report());
     }
 
     [Fact]
@@ -97,7 +97,7 @@ public sealed class RepeatPassTests
         // A cache that fills once is growth a total bound means to catch, whether or not it repeats.
         var p = Profile(Burst, (2_000, 1_600_000), (40_000, 1_600_000));
 
-        Verdict.Total(p, 64.KB()).Passed.Should().BeFalse();
+        Verdict.Total(p, 64.KB()).Passed.Should().BeFalse(p.Report());
     }
 }
 
@@ -128,10 +128,10 @@ public sealed class RepeatPassHeapTests
         var profile = Leak.Profile(new StaticListLeak().Remember, iterations: 1_000, new LeakOptions { Sampling = SamplingMode.Off });
         StaticListLeak.Clear();
 
-        profile.RepeatPass.Should().NotBeNull();
-        profile.RepeatPass!.Value.Iterations.Should().Be(1_000);
-        profile.RepeatPass.Value.GrowthBytes.Should().BeGreaterThan(900_000, "1,000 more iterations of a 1 kB leak");
-        FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(0.Bytes().PerIteration())).Should().Throw<Xunit.Sdk.XunitException>();
+        profile.RepeatPass.Should().NotBeNull(profile.Report());
+        profile.RepeatPass!.Value.Iterations.Should().Be(1_000, profile.Report());
+        profile.RepeatPass.Value.GrowthBytes.Should().BeGreaterThan(900_000, "1,000 more iterations of a 1 kB leak\n{0}", profile.Report());
+        FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(0.Bytes().PerIteration())).Should().Throw<Xunit.Sdk.XunitException>(profile.Report());
     }
 
     [Fact]
@@ -156,7 +156,7 @@ public sealed class RepeatPassHeapTests
     {
         var profile = Leak.Profile(() => Garbage.Churn(), iterations: 1_000);
 
-        profile.RepeatPass.Should().BeNull();
-        profile.RepeatPassCheckpoints.Should().BeEmpty();
+        profile.RepeatPass.Should().BeNull(profile.Report());
+        profile.RepeatPassCheckpoints.Should().BeEmpty(profile.Report());
     }
 }

@@ -36,9 +36,9 @@ public sealed class WhatLeaksTests
         lines[section + 2].Should().Match("      held by *: static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all -> *", report);
         var html = new StringWriter();
         Reporting.HtmlReport.Write(html, profile, verdict: null);
-        html.ToString().Should().Contain("<table class=\"top\" id=\"what-leaks\">")
-            .And.Contain("LeakAssert.Tests.WhatLeaksTests+CachedSession<br><span class=\"note\">held by ")
-            .And.Contain("static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all -&gt; Dictionary&lt;Guid, WhatLeaksTests.CachedSession&gt;._entries");
+        html.ToString().Should().Contain("<table class=\"top\" id=\"what-leaks\">", report)
+            .And.Contain("LeakAssert.Tests.WhatLeaksTests+CachedSession<br><span class=\"note\">held by ", report)
+            .And.Contain("static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all -&gt; Dictionary&lt;Guid, WhatLeaksTests.CachedSession&gt;._entries", report);
         // A 40-byte object is seldom sampled (one sample per ~100 KiB); its 64-byte token beside it is, at the same site.
         lines.Should().Contain(l => l.StartsWith("      allocated at: LeakAssert.Tests.WhatLeaksTests+", StringComparison.Ordinal) && l.Contains("(WhatLeaksTests.cs:", StringComparison.Ordinal), report);
     }
@@ -76,7 +76,7 @@ public sealed class WhatLeaksTests
         var clean = Leak.Profile(() => Garbage.Churn(), iterations: 500, always);
 
         var act = () => leaky.Should().NotRetainInstancesOf<CachedSession>("sessions are closed");
-        act.Should().Throw<XunitException>().WithMessage("*to have no retained instances of LeakAssert.Tests.WhatLeaksTests+CachedSession because sessions are closed, but it gained 4 instances over 2,000 iterations of the measured iterations*");
+        act.Should().Throw<XunitException>(leaky.Report()).WithMessage("*to have no retained instances of LeakAssert.Tests.WhatLeaksTests+CachedSession because sessions are closed, but it gained 4 instances over 2,000 iterations of the measured iterations*");
         leaky.Should().NotRetainMoreInstancesOf<CachedSession>(0.01);
         clean.Should().NotRetainInstancesOf<CachedSession>();
     }
@@ -88,7 +88,7 @@ public sealed class WhatLeaksTests
 
         var act = () => profile.Should().NotRetainInstancesOf<CachedSession>();
 
-        act.Should().Throw<XunitException>().WithMessage("*could not be decided: no heap snapshots were taken (*); LeakOptions.HeapSnapshots = HeapSnapshotMode.Always takes them on every run*");
+        act.Should().Throw<XunitException>(profile.Report()).WithMessage("*could not be decided: no heap snapshots were taken (*); LeakOptions.HeapSnapshots = HeapSnapshotMode.Always takes them on every run*");
     }
 
     [Fact]
