@@ -20,11 +20,9 @@ public sealed class AttributionTests
         top.Rows[0].Samples.Should().BeGreaterThanOrEqualTo(6, "about 25 are due, and fewer than 6 one run in a million\n{0}", profile.Report());
         profile.ProfiledFromIteration.Should().Be(5_000, "the sampled pass runs after the measured iterations\n{0}", profile.Report());
 
-        // The standard error comes from the exact growth, not from the samples drawn: a run that drew few samples by
-        // chance (11 where 25 were due, once beside a second suite) also has a margin too small to cover its own miss.
+        // 11 samples where 25 were due, once beside a second suite: the band comes from the exact growth (StandardError).
         var estimate = diff.Total(SampleValue.InuseSpace);
-        var standardError = Math.Sqrt((double)profile.ProfiledGrowth.Bytes * HeapProfile.SamplingPeriodBytes);
-        estimate.Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(5 * standardError),
+        estimate.Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(5 * StandardError(profile.ProfiledGrowth.Bytes, StaticListLeak.ArrayBytes)),
             "the estimate is unbiased: a sample per {0} B allocated, so a Poisson count of them\n{1}", HeapProfile.SamplingPeriodBytes, profile.Report());
 
         // The row of the leaking method: the list's own backing array may outweigh it when an earlier test grew it.
@@ -33,6 +31,12 @@ public sealed class AttributionTests
         leaf.Line.Should().BePositive(profile.Report());
         profile.Report().Should().Contain("LeakAssert.Tests.StaticListLeak.Remember (Workloads.cs:");
     }
+
+    // The spread of a sampled estimate over growth of objects of one size, from the exact growth rather than the samples
+    // a run drew: a run that drew few by chance also has a margin too small to cover its own miss. Each of the
+    // growth/size objects is sampled with the runtime's inclusion probability and adds the product's per-sample variance.
+    private static double StandardError(long growthBytes, long objectBytes) =>
+        Math.Sqrt((double)growthBytes / objectBytes * SampleWeight.InclusionProbability(objectBytes) * SampleWeight.ByteVariance(objectBytes));
 
     [Fact]
     public void Stacks_start_at_the_workload_not_at_the_runner_or_the_test_framework()
@@ -83,13 +87,8 @@ public sealed class AttributionTests
 
         var diff = profile.Profiles!.Diff;
         Top.Of(diff, SampleValue.InuseSpace).Rows[0].Function.Should().Be("LeakAssert.Tests.LargeObjectLeak.Remember", profile.Report());
-        // Each 100 kB object is sampled with probability p = 1 - e^(-size/period) and weighed size/p, so the estimate's
-        // variance over G bytes is G size (1-p)/p: taken from the exact growth, not from the samples this run drew.
-        const double size = 100_000;
-        var p = 1 - Math.Exp(-size / HeapProfile.SamplingPeriodBytes);
-        var standardError = Math.Sqrt(profile.ProfiledGrowth.Bytes * size * (1 - p) / p);
-        diff.Total(SampleValue.InuseSpace).Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(5 * standardError),
-            "a 100 kB object is sampled with probability {0:F2} and the estimate stays unbiased\n{1}", p, profile.Report());
+        diff.Total(SampleValue.InuseSpace).Should().BeCloseTo(profile.ProfiledGrowth.Bytes, (ulong)(5 * StandardError(profile.ProfiledGrowth.Bytes, LargeObjectLeak.ArrayBytes)),
+            "a 100 kB object is sampled with probability {0:F2} and the estimate stays unbiased\n{1}", SampleWeight.InclusionProbability(LargeObjectLeak.ArrayBytes), profile.Report());
     }
 
     [Fact]

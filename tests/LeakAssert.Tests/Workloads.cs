@@ -10,7 +10,10 @@ public sealed class StaticListLeak
     public static readonly List<byte[]> Sink = new(capacity: 200_000);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public void Remember() => Sink.Add(new byte[1000]); // 1,024 bytes each: 24 header + 1,000
+    public void Remember() => Sink.Add(new byte[1000]);
+
+    /// <summary>The size of each array on the heap: 24 bytes of header and length, then the 1,000.</summary>
+    public const long ArrayBytes = 1_024;
 
     public static void Clear() => Sink.Clear();
 }
@@ -109,6 +112,9 @@ public static class LargeObjectLeak
     /// <summary>100 kB arrays live on the large object heap: liveness must be replayed there too.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Remember() => Sink.Add(new byte[100_000]);
+
+    /// <summary>The size of each array on the heap: 24 bytes of header and length, then the 100,000.</summary>
+    public const long ArrayBytes = 100_024;
 }
 
 public static class AsyncLeak
