@@ -50,11 +50,33 @@ internal sealed class EventPipeRecorder : IDisposable
         _pump.Start();
     }
 
-    /// <summary>Starts the session, or returns null with the reason it could not be started.</summary>
-    public static EventPipeRecorder? TryStart(string directory, int bufferMB, PassPhases phases, out string? failure)
+    /// <summary>Starts the sampling session, or returns null with the reason it could not be started.</summary>
+    public static EventPipeRecorder? TryStart(string directory, int bufferMB, PassPhases phases, out string? failure) =>
+        TryStart(directory, "session.nettrace", bufferMB, phases, out failure,
+        [
+            new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose, Keywords),
+            new EventPipeProvider(TplEtwProviderTraceEventParser.ProviderName, EventLevel.Informational, TaskKeywords),
+        ], rundownAndStacks: true);
+
+    /// <summary>
+    /// Starts a session that records only the GCs and the objects each one moved (no stacks, no rundown), which is
+    /// what tells an object in one heap dump from the same object at another address in a later one.
+    /// </summary>
+    public static EventPipeRecorder? TryStartMovements(string directory, PassPhases phases, out string? failure) =>
+        TryStart(directory, "movements.nettrace", MovementBufferMB, phases, out failure,
+        [
+            new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose,
+                (long)(ClrTraceEventParser.Keywords.GC | ClrTraceEventParser.Keywords.GCHeapSurvivalAndMovement)),
+        ], rundownAndStacks: false);
+
+    // Movement events are small and drained to a file as they come; a busy compaction of a large heap still fits.
+    private const int MovementBufferMB = 32;
+
+    private static EventPipeRecorder? TryStart(string directory, string fileName, int bufferMB, PassPhases phases, out string? failure,
+        EventPipeProvider[] runtimeProviders, bool rundownAndStacks)
     {
         failure = null;
-        var path = Path.Combine(directory, "session.nettrace");
+        var path = Path.Combine(directory, fileName);
         EventPipeSession? session = null;
         FileStream? file = null;
         try
@@ -62,13 +84,8 @@ internal sealed class EventPipeRecorder : IDisposable
             // Touch the checkpoint event source first so the session's enable command finds it.
             _ = CheckpointEvents.Log.Name;
             file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1, FileOptions.None);
-            var providers = new[]
-            {
-                new EventPipeProvider("Microsoft-Windows-DotNETRuntime", EventLevel.Verbose, Keywords),
-                new EventPipeProvider(CheckpointEvents.ProviderName, EventLevel.Informational),
-                new EventPipeProvider(TplEtwProviderTraceEventParser.ProviderName, EventLevel.Informational, TaskKeywords),
-            };
-            var config = new EventPipeSessionConfiguration(providers, bufferMB, requestRundown: true, requestStackwalk: true);
+            EventPipeProvider[] providers = [.. runtimeProviders, new EventPipeProvider(CheckpointEvents.ProviderName, EventLevel.Informational)];
+            var config = new EventPipeSessionConfiguration(providers, bufferMB, requestRundown: rundownAndStacks, requestStackwalk: rundownAndStacks);
             var start = Task.Run(() => new DiagnosticsClient(Environment.ProcessId).StartEventPipeSession(config));
             if (!start.Wait(StartTimeout))
             {

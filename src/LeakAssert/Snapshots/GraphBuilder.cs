@@ -244,6 +244,8 @@ internal sealed class GraphBuilder
         return new HeapGraph
         {
             NodeType = [.. _type],
+            NodeAddress = [.. _address],
+            DumpGc = _gc,
             NodeSize = [.. _size],
             EdgeStart = edgeStart,
             EdgeTarget = edgeTarget,

@@ -8,6 +8,10 @@ namespace LeakAssert.Snapshots;
 internal sealed class HeapGraph
 {
     public required int[] NodeType { get; init; }
+
+    /// <summary>Each object's address at the dump: what tells the same object apart across two dumps (Identity).</summary>
+    public required ulong[] NodeAddress { get; init; }
+
     public required long[] NodeSize { get; init; }
     public required int[] EdgeStart { get; init; }
     public required int[] EdgeTarget { get; init; }
@@ -29,6 +33,9 @@ internal sealed class HeapGraph
     /// value would, though no field holds it. Each is <c>(long)key &lt;&lt; 32 | value</c>, sorted.
     /// </summary>
     public required long[] WeakTableEdges { get; init; }
+
+    /// <summary>The number of the GC that took the dump (the runtime's GC count): later GCs may have moved its objects.</summary>
+    public required int DumpGc { get; init; }
 
     public int NodeCount => NodeType.Length;
 }
