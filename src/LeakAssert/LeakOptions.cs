@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace LeakAssert;
 
 /// <summary>How <see cref="Leak.Profile(Action, int, LeakOptions?)"/> runs and measures a workload. Every property has a default.</summary>
@@ -113,26 +115,60 @@ public enum HeapSnapshotMode
     Off,
 }
 
-/// <summary>Growth of one type that a test accepts, and why; made with <see cref="Of{T}(string)"/>.</summary>
+/// <summary>
+/// Growth that a test accepts, and why: of one type (<see cref="Of{T}(string)"/>), of one leak group by the signature the
+/// report prints beside it (<see cref="Signature"/>), or of whatever one field holds (<see cref="HeldBy{THolder}"/>).
+/// </summary>
 public sealed record AcceptedGrowth
 {
-    private AcceptedGrowth(string typeName, string reason)
-    {
-        TypeName = typeName;
-        Reason = reason;
-    }
+    private AcceptedGrowth(string reason) => Reason = Checked(reason);
 
-    /// <summary>The type, spelled as the heap snapshot spells it.</summary>
-    public string TypeName { get; }
+    /// <summary>The type whose instances are accepted, spelled as the heap snapshot spells it; null for the other forms.</summary>
+    public string? TypeName { get; private init; }
 
-    /// <summary>Why its growth is accepted; printed in the report.</summary>
+    /// <summary>The leak group's signature; null for the other forms.</summary>
+    public string? LeakSignature { get; private init; }
+
+    /// <summary>The holder's type and field; null for the other forms.</summary>
+    public (string Type, string Field)? Holder { get; private init; }
+
+    /// <summary>Why the growth is accepted; printed in the report.</summary>
     public string Reason { get; }
 
-    /// <summary>Accepts growth of instances of <typeparamref name="T"/>, for <paramref name="reason"/>.</summary>
-    public static AcceptedGrowth Of<T>(string reason) =>
+    /// <summary>Accepts growth of instances of <typeparamref name="T"/>, and the leak groups whose boundary object is one, for <paramref name="reason"/>.</summary>
+    public static AcceptedGrowth Of<T>(string reason) => new(reason) { TypeName = Snapshots.HeapSnapshot.NameOf(typeof(T)) };
+
+    /// <summary>Accepts the leak group with this signature (the eight hex digits the report prints in brackets), for <paramref name="reason"/>.</summary>
+    public static AcceptedGrowth Signature(string signature, string reason)
+    {
+        var r = Checked(reason);
+        if (signature is null || signature.Length != 8 || !signature.All(char.IsAsciiHexDigitLower))
+            throw new ArgumentException($"A leak signature is the eight lower-case hex digits the report prints in brackets (\"[3fa9c2d1]\"), but it was \"{signature}\".", nameof(signature));
+        return new(r) { LeakSignature = signature };
+    }
+
+    /// <summary>Accepts every leak group held by <paramref name="field"/> of <typeparamref name="THolder"/> (an instance or a static field), for <paramref name="reason"/>.</summary>
+    public static AcceptedGrowth HeldBy<THolder>(string field, string reason)
+    {
+        var r = Checked(reason);
+        const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
+        if (string.IsNullOrWhiteSpace(field) || typeof(THolder).GetMember(field, MemberTypes.Field | MemberTypes.Property | MemberTypes.Event, Any).Length == 0)
+            throw new ArgumentException($"An accepted holder names a field, property or event of {typeof(THolder).Name}, but {typeof(THolder).Name} has none called \"{field}\".", nameof(field));
+        return new(r) { Holder = (Snapshots.HeapSnapshot.NameOf(typeof(THolder)), field) };
+    }
+
+    /// <summary>Whether this accepts the group: its boundary type, its signature or its holder.</summary>
+    internal bool Accepts(Snapshots.LeakGroup group) =>
+        (TypeName is not null && TypeName == group.BoundaryType)
+        || (LeakSignature is not null && LeakSignature == group.Signature)
+        // A static field's class is spelled with dots for nesting, as C# reads it.
+        || (Holder is { } h && (h.Type == group.HolderType || h.Type.Replace('+', '.') == group.HolderType)
+            && (group.HolderField == h.Field || group.HolderField == h.Field + " (event)"));
+
+    private static string Checked(string reason) =>
         string.IsNullOrWhiteSpace(reason)
             ? throw new ArgumentException("An accepted growth needs a reason, printed in the report, but it was empty.", nameof(reason))
-            : new(Snapshots.HeapSnapshot.NameOf(typeof(T)), reason);
+            : reason;
 }
 
 /// <summary>When LeakAssert records the sampled heap profile that names allocation sites.</summary>

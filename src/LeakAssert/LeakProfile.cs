@@ -94,6 +94,14 @@ public sealed class LeakProfile
     /// </summary>
     public HeapDiff? HeapGrowth => _run.Heap;
 
+    /// <summary>
+    /// What leaks, as leak groups ranked as the report prints them: each the object every iteration adds (its boundary
+    /// type), the old object and field that holds it, how many each iteration adds, the bytes they retain and the path
+    /// from the root. Empty when no snapshots were taken or nothing grew steadily; accepted groups are in
+    /// <see cref="HeapDiff.AcceptedLeaks"/>.
+    /// </summary>
+    public IReadOnlyList<LeakGroup> Leaks => _run.Heap?.Leaks ?? [];
+
     /// <summary>Why there are no heap snapshots; null when there are.</summary>
     public string? HeapSnapshotProblem => _run.HeapSnapshotProblem;
 

@@ -11,17 +11,24 @@ public sealed class ObjectIdentityTests
 {
     private static readonly List<object> Held = [];
 
-    [Fact]
-    public void Objects_alive_at_the_first_dump_are_old_at_the_second_and_objects_made_between_are_new_across_compacting_collections()
+    // The dump's own GC compacts a fragmented heap and reports the objects where it left them: following its moves too
+    // called 3,700 of 25,000 old objects new, measured.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Objects_alive_at_the_first_dump_are_old_at_the_second_and_objects_made_between_are_new_across_compacting_collections(bool fragmented)
     {
         try
         {
             // Old objects with gaps between them, so that the collections below have something to compact.
-            for (var i = 0; i < 20_000; i++) Held.Add(i % 2 == 0 ? new IdentityOld() : new byte[i % 100]);
-            for (var i = 0; i < 5_000; i++) Held.RemoveAt(Held.Count - 1 - (i * 7_919 % (Held.Count - 1)));
+            var all = new List<object>();
+            for (var i = 0; i < 40_000; i++) all.Add(i % 2 == 0 ? new IdentityOld() : new byte[i % 100]);
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+            for (var i = 0; i < all.Count; i += fragmented ? 4 : 2) Held.Add(all[i]);
+            all.Clear();
             using var identity = ObjectIdentity.TryStart(out var problem);
             identity.Should().NotBeNull(problem);
-            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            if (!fragmented) GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
             var first = HeapDump.TryTake(TimeSpan.FromSeconds(60), out problem);
             first.Should().NotBeNull(problem);
             var old = identity!.Keep(first!);
@@ -51,7 +58,7 @@ public sealed class ObjectIdentityTests
                 if (type == typeof(IdentityOld)) _ = isOld ? oldAsOld++ : oldAsNew++;
                 else if (type == typeof(IdentityNew)) _ = isOld ? newAsOld++ : newAsNew++;
             }
-            oldAsOld.Should().BeGreaterThan(5_000);
+            oldAsOld.Should().Be(Held.Count(o => o is IdentityOld));
             oldAsNew.Should().Be(0, "every object alive at the first dump existed then");
             newAsNew.Should().Be(Held.Count(o => o is IdentityNew));
             newAsOld.Should().Be(0, "no object made after the first dump existed then");

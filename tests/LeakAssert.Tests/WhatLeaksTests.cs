@@ -25,8 +25,6 @@ public sealed class WhatLeaksTests
         var lead = heap!.Types[0];
         lead.TypeName.Should().Be("LeakAssert.Tests.WhatLeaksTests+CachedSession", "the leaking object leads, not the arrays that hold it\n{0}", report);
         lead.CountPerIteration.Should().BeApproximately(1, 0.01, report);
-        lead.HeldBy[0].Path.Should().Be("static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all -> Dictionary<Guid, WhatLeaksTests.CachedSession>._entries -> Dictionary<Guid, WhatLeaksTests.CachedSession>.Entry[] -> WhatLeaksTests.CachedSession", report);
-        lead.HeldBy[0].Instances.Should().BeGreaterThanOrEqualTo(2_000, report);
 
         var lines = report.Split('\n');
         var section = Array.FindIndex(lines, l => l.StartsWith("What leaks: exact heap diff by type over the ", StringComparison.Ordinal));
@@ -52,7 +50,6 @@ public sealed class WhatLeaksTests
         var heap = profile.HeapGrowth;
         heap.Should().NotBeNull(profile.Report());
         heap!.Types[0].TypeName.Should().Be("LeakAssert.Tests.WhatLeaksTests+Registration", profile.Report());
-        heap.Types[0].HeldBy[0].Path.Should().Be("static field LeakAssert.Tests.WhatLeaksTests.Registry.registrations -> List<WhatLeaksTests.Registration>._items -> WhatLeaksTests.Registration[] -> WhatLeaksTests.Registration", profile.Report());
     }
 
     [Fact]

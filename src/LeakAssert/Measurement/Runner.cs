@@ -113,7 +113,7 @@ internal static class Runner
         if (options.Sampling == SamplingMode.Off) sampling.Skip("sampling was turned off (SamplingMode.Off)");
         MeasuredPass measured;
         RepeatPass repeat;
-        var snapshots = new RunSnapshots(options);
+        using var snapshots = new RunSnapshots(options);
         using (var latency = ForcedGc.NoBackgroundGc())
         {
             guard.OnGiveUp(latency.Dispose);
@@ -188,7 +188,7 @@ internal static class Runner
             (iterations, warmup) = await Calibrate(workload, options).ConfigureAwait(false);
         }
 
-        if (options.HeapSnapshots == HeapSnapshotMode.Always) snapshots.Before();
+        if (options.HeapSnapshots == HeapSnapshotMode.Always) snapshots.Before(0);
         // Allocated before the baseline, and sized up front: an object made or grown inside the window would add its
         // own bytes to the checkpoints.
         var traffic = new TrafficMeter(workload.IsAsync);
@@ -230,7 +230,7 @@ internal static class Runner
         var iterations = measured.Iterations;
         var separate = fit.Trend == GrowthTrend.Rising && options.Sampling != SamplingMode.Always;
         // What leaks by type: the heap before the pass, taken before the session starts and the pass's baseline.
-        if (separate && options.HeapSnapshots == HeapSnapshotMode.WhenGrowing) snapshots.Before();
+        if (separate && options.HeapSnapshots == HeapSnapshotMode.WhenGrowing) snapshots.Before(iterations);
         else if (options.HeapSnapshots == HeapSnapshotMode.WhenGrowing) snapshots.Skip(fit.Trend);
         DateTimeOffset? profileStart = null;
         if (options.Sampling == SamplingMode.WhenGrowing)
@@ -266,22 +266,38 @@ internal static class Runner
             await workload.Run(done, upTo - done, "repeat pass").ConfigureAwait(false);
             done = upTo;
             checkpoints.Add(Checkpoint(index++, done, sampling.IsRecording));
+            // Halfway, after the checkpoint has read the heap: which gained objects were there by then says whether the
+            // growth is steady (a leak) or came once (a cache filled, metadata built).
+            if (k == segments / 2 && k < segments) snapshots.Middle(done);
         }
         return new RepeatPass(checkpoints, profileStart, DateTimeOffset.UtcNow);
     }
 
     private const int RepeatSegments = 4;
 
-    /// <summary>The run's heap snapshots: taken around the measured iterations (Always) or the repeat pass (WhenGrowing).</summary>
-    private sealed class RunSnapshots(LeakOptions options)
+    /// <summary>
+    /// The run's heap snapshots: taken around the measured iterations (Always) or the repeat pass (WhenGrowing), the
+    /// latter with one in its middle too (in the measured pass its native address set would count as native growth).
+    /// </summary>
+    private sealed class RunSnapshots(LeakOptions options) : IDisposable
     {
         private SnapshotPair? _pair;
+        private bool _repeatPass;
 
         public HeapDiff? Diff { get; private set; }
 
         public string? Problem { get; private set; } = options.HeapSnapshots == HeapSnapshotMode.Off ? "heap snapshots were turned off (HeapSnapshotMode.Off)" : null;
 
-        public void Before() => (_pair, Problem) = SnapshotPair.Before();
+        public void Before(int startIteration)
+        {
+            _repeatPass = startIteration > 0;
+            (_pair, Problem) = SnapshotPair.Before(startIteration);
+        }
+
+        public void Middle(int iteration)
+        {
+            if (_repeatPass) _pair?.Middle(iteration);
+        }
 
         public void Skip(GrowthTrend trend) => Problem ??= trend == GrowthTrend.Rising
             ? "the growth was rising but the repeat pass ran without a baseline of its own (SamplingMode.Always); HeapSnapshotMode.Always brackets the measured iterations"
@@ -291,8 +307,11 @@ internal static class Runner
         {
             if (_pair is null) return;
             (Diff, Problem) = _pair.After(iterations, pass, options);
+            _pair.Dispose();
             _pair = null;
         }
+
+        public void Dispose() => _pair?.Dispose();
 
         public void AfterRepeatPass(int iterations)
         {

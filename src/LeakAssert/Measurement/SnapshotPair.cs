@@ -3,35 +3,80 @@ using LeakAssert.Snapshots;
 namespace LeakAssert.Measurement;
 
 /// <summary>
-/// Heap snapshots around one stretch of iterations. Of the first only the counts by type are kept: its graph is
-/// dropped at once, before the stretch's baseline, so the iterations that follow neither carry nor count it.
+/// Heap snapshots around one stretch of iterations, and one in its middle. Of the first only the counts by type and the
+/// objects' addresses are kept (the addresses in native memory), of the middle one only the addresses: their graphs are
+/// dropped at once, so the iterations that follow neither carry nor count them. A session that follows objects as the GC
+/// moves them runs from before the first to the last, so that the last can tell what the stretch gained.
 /// </summary>
-internal sealed class SnapshotPair
+internal sealed class SnapshotPair : IDisposable
 {
     private readonly IReadOnlyDictionary<string, TypeTotal> _before;
     private readonly TimeSpan _took;
+    private readonly int _startIteration;
+    private readonly ObjectIdentity? _identity;
+    private readonly AddressSet? _old;
+    private readonly string? _identityProblem;
+    private AddressSet? _middle;
+    private int _middleIteration;
+    private TimeSpan _middleTook;
 
-    private SnapshotPair(IReadOnlyDictionary<string, TypeTotal> before, TimeSpan took)
+    private SnapshotPair(HeapSnapshot first, int startIteration, ObjectIdentity? identity, string? identityProblem)
     {
-        _before = before;
-        _took = took;
+        _before = first.Types;
+        _took = first.TakenIn;
+        _startIteration = startIteration;
+        _identity = identity;
+        _identityProblem = identityProblem;
+        _old = identity?.Keep(first.Graph);
     }
 
-    /// <summary>The first snapshot, or null with the reason there is none.</summary>
-    public static (SnapshotPair? Pair, string? Problem) Before()
+    /// <summary>The first snapshot, at <paramref name="startIteration"/>, or null with the reason there is none.</summary>
+    public static (SnapshotPair? Pair, string? Problem) Before(int startIteration)
     {
+        var identity = ObjectIdentity.TryStart(out var identityProblem);
         var snapshot = HeapSnapshot.TryTake(out var problem);
-        return snapshot is null ? (null, problem) : (new SnapshotPair(snapshot.Types, snapshot.TakenIn), null);
+        if (snapshot is null)
+        {
+            identity?.Dispose();
+            return (null, problem);
+        }
+        return (new SnapshotPair(snapshot, startIteration, identity, identityProblem), null);
     }
 
-    /// <summary>The second snapshot and the diff by type over <paramref name="iterations"/>, or null with the reason.</summary>
+    /// <summary>
+    /// The snapshot in the middle, after <paramref name="iteration"/>: its addresses say which of the objects gained by
+    /// the end were already there halfway. Without it (it failed) the groups fall back to a steady count per iteration.
+    /// </summary>
+    public void Middle(int iteration)
+    {
+        if (_identity is null || _middle is not null) return;
+        var snapshot = HeapSnapshot.TryTake(out _);
+        if (snapshot is null) return;
+        _middle = _identity.Keep(snapshot.Graph);
+        _middleIteration = iteration;
+        _middleTook = snapshot.TakenIn;
+    }
+
+    /// <summary>The last snapshot and the diff over <paramref name="iterations"/>, or null with the reason.</summary>
     public (HeapDiff? Diff, string? Problem) After(int iterations, string pass, LeakOptions options)
     {
         var snapshot = HeapSnapshot.TryTake(out var problem);
         if (snapshot is null) return (null, problem);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var diff = HeapDiff.Between(_before, snapshot, iterations, pass, [.. options.AcceptedGrowth.Select(a => (a.TypeName, a.Reason))]);
-        // Both snapshots and the paths' search, as the report says.
-        return (diff with { TakenIn = _took + snapshot.TakenIn + clock.Elapsed }, null);
+        var diff = HeapDiff.Between(_before, snapshot, iterations, pass, options.AcceptedGrowth);
+        var leaksProblem = _identityProblem ?? _identity!.Follow(snapshot.Graph);
+        if (leaksProblem is null)
+        {
+            var firstHalf = _middle is null ? 0 : _middleIteration - _startIteration;
+            diff = diff.WithLeaks(snapshot.Leaks(_old!, _middle, iterations, firstHalf), _middle is not null, options.AcceptedGrowth);
+        }
+        else
+        {
+            diff = diff with { LeaksProblem = leaksProblem };
+        }
+        // All the snapshots and the grouping, as the report says.
+        return (diff with { TakenIn = _took + _middleTook + snapshot.TakenIn + clock.Elapsed }, null);
     }
+
+    public void Dispose() => _identity?.Dispose();
 }

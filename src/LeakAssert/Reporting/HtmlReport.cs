@@ -132,25 +132,25 @@ internal static class HtmlReport
         }
     }
 
-    // The heap snapshots' diff by type, leading type first, each with the paths that hold it.
+    // The leak groups, each a collapsible trace, as the text report prints them; by type when there are none to show.
     private static void WhatLeaks(TextWriter w, LeakProfile p)
     {
-        if (p.HeapGrowth is not { } heap)
+        var lines = HeapReport.Lines(p);
+        if (p.HeapGrowth is not { } heap || heap.LeaksProblem is not null)
         {
-            if (HeapReport.Lines(p) is [var why]) Line(w, $"<p class=\"problem\" id=\"what-leaks\">{E(why)}</p>");
+            if (lines.Count > 0) Line(w, $"<pre class=\"problem\" id=\"what-leaks\">{E(string.Join("\n", lines))}</pre>");
             return;
         }
         Line(w, "<h2>What leaks</h2>");
-        Line(w, $"<p class=\"note\">{E(Inv($"Exact heap diff by type over the {Count(heap.Iterations)} iterations of {heap.Pass}, from heap snapshots of {Count(heap.Objects)} objects; the leading type first."))}</p>");
-        Line(w, "<table class=\"top\" id=\"what-leaks\"><thead><tr><th>instances</th><th>per iteration</th><th>bytes</th><th class=\"fn\">type, and what holds it</th></tr></thead><tbody>");
-        foreach (var t in heap.Types)
+        Line(w, $"<p class=\"note\" id=\"what-leaks\">{E(lines[0])}</p>");
+        for (var i = 0; i < heap.Leaks.Count; i++)
         {
-            var held = string.Concat(t.HeldBy.Select(h => $"<br><span class=\"note\">held by {E(Count(h.Instances))}: {E(h.Path)}</span>"));
-            Line(w, Inv($"<tr><td>+{E(Count(t.Count))}</td><td>{t.CountPerIteration:0.00}</td><td>{E(Bytes(t.Bytes))}</td><td class=\"fn\">{E(t.TypeName)}{held}</td></tr>"));
+            var g = heap.Leaks[i];
+            var trace = LeakTrace.Lines(g, "").Append(LeakTrace.Retains(g, ""));
+            Line(w, $"<details class=\"leak\"{(i == 0 ? " open" : "")}><summary>{E(LeakTrace.Header(i + 1, g))}</summary><pre>{E(string.Join("\n", trace))}</pre></details>");
         }
-        foreach (var a in heap.Accepted)
-            Line(w, Inv($"<tr><td>+{E(Count(a.Count))}</td><td></td><td>{E(Bytes(a.Bytes))}</td><td class=\"fn\">{E(a.TypeName)}<br><span class=\"note\">accepted: {E(a.Reason)}</span></td></tr>"));
-        Line(w, "</tbody></table>");
+        foreach (var line in lines.Skip(1).Where(l => l.StartsWith("Accepted", StringComparison.Ordinal) || l.StartsWith("One-off", StringComparison.Ordinal)))
+            Line(w, $"<p class=\"note\">{E(line)}</p>");
     }
 
     // 1, 2 or 5 times a power of ten: steps a reader adds up at a glance.

@@ -23,10 +23,10 @@ internal sealed unsafe class AddressSet : IDisposable
         DumpGc = graph.DumpGc;
     }
 
-    /// <summary>The set of a dump's objects, as they were when its GC began (the runtime reports them before it moves any).</summary>
+    /// <summary>The set of a dump's objects, where its GC left them (the runtime reports them after that GC moved them).</summary>
     public static AddressSet Of(HeapGraph graph) => new(graph);
 
-    /// <summary>The dump's own GC: its moves and every later GC's apply to the set.</summary>
+    /// <summary>The dump's own GC: the moves of every later GC apply to the set.</summary>
     public int DumpGc { get; }
 
     public int Count => _count;

@@ -1,19 +1,37 @@
 namespace LeakAssert.Snapshots;
 
 /// <summary>
-/// What leaks, exactly: each type's growth in instances and bytes between the heap snapshots taken before and after a
-/// run of iterations, the leading types first, each with the retention paths that hold its instances.
+/// What leaks, exactly, between the heap snapshots taken before and after a run of iterations: the leak groups (each the
+/// object every iteration adds, what holds it and what it retains), and each type's growth in instances and bytes.
 /// </summary>
 /// <param name="Types">Types whose instances grew, leading first; the ones accepted by the caller are not among them.</param>
 /// <param name="Accepted">Types whose growth the caller accepted, with the reason they gave.</param>
 /// <param name="Iterations">The iterations between the two snapshots.</param>
 /// <param name="Pass">Which iterations those were, in words ("the repeat pass", "the measured iterations").</param>
 /// <param name="Objects">Live objects in the second snapshot.</param>
-/// <param name="TakenIn">Time the two snapshots took, the paths' search included.</param>
+/// <param name="TakenIn">Time the snapshots took, the grouping included.</param>
 public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<AcceptedTypeGrowth> Accepted, int Iterations, string Pass, int Objects, TimeSpan TakenIn)
 {
     private static readonly string StringType = HeapSnapshot.NameOf(typeof(string));
     private static readonly string TotalType = HeapSnapshot.NameOf(typeof(TypeTotal));
+
+    /// <summary>The leak groups, largest first by retained bytes; the accepted ones are in <see cref="AcceptedLeaks"/>.</summary>
+    public IReadOnlyList<LeakGroup> Leaks { get; init; } = [];
+
+    /// <summary>Leak groups the caller accepted, with the reason they gave.</summary>
+    public IReadOnlyList<AcceptedLeak> AcceptedLeaks { get; init; } = [];
+
+    /// <summary>Bytes gained that belong to no steady group: filled once, or not in proportion over the two halves.</summary>
+    public long OneOffBytes { get; init; }
+
+    /// <summary>Objects gained that belong to no steady group.</summary>
+    public long OneOffObjects { get; init; }
+
+    /// <summary>Whether a snapshot in the middle of the stretch split it into halves (the steadiness rule's evidence).</summary>
+    public bool Halved { get; init; }
+
+    /// <summary>Why there are no leak groups although the snapshots were taken (new objects could not be told from old); null when there are.</summary>
+    public string? LeaksProblem { get; init; }
 
     /// <summary>
     /// The whole number of instances a leak adds each iteration when <paramref name="count"/> is that steady (within
@@ -30,14 +48,24 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
     /// <summary>Rows kept, leading first.</summary>
     internal const int MaxTypes = 8;
 
-    /// <summary>Leading types given retention paths (the search costs a walk of the heap each).</summary>
-    internal const int TypesWithPaths = 3;
-
     // Every type's growth in instances, not only the leading ones': the type assertions ask for any type.
     private IReadOnlyDictionary<string, long> _counts = new Dictionary<string, long>();
 
     /// <summary>How many instances of a type were gained (0 when none, negative when some were freed).</summary>
     public long CountOf(string typeName) => _counts.GetValueOrDefault(typeName);
+
+    /// <summary>The groups <paramref name="found"/> split into those the caller accepted and the rest.</summary>
+    internal HeapDiff WithLeaks(LeakGroups.Found found, bool halved, IReadOnlyList<AcceptedGrowth> accepted)
+    {
+        var leaks = new List<LeakGroup>();
+        var acceptedLeaks = new List<AcceptedLeak>();
+        foreach (var group in found.Leaks)
+        {
+            if (accepted.FirstOrDefault(a => a.Accepts(group)) is { } a) acceptedLeaks.Add(new AcceptedLeak(group, a.Reason));
+            else leaks.Add(group);
+        }
+        return this with { Leaks = leaks, AcceptedLeaks = acceptedLeaks, OneOffBytes = found.OneOffBytes, OneOffObjects = found.OneOffObjects, Halved = halved };
+    }
 
     /// <summary>
     /// The diff of <paramref name="before"/>'s counts and <paramref name="after"/>, ranked so that the leaking object
@@ -46,7 +74,7 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
     /// objects before arrays, then bytes.
     /// </summary>
     internal static HeapDiff Between(IReadOnlyDictionary<string, TypeTotal> before, HeapSnapshot after, int iterations, string pass,
-        IReadOnlyList<(string TypeName, string Reason)> accepted)
+        IReadOnlyList<AcceptedGrowth> accepted)
     {
         // The first snapshot's counts are themselves alive in the second: one name string and one total per type.
         var own = new Dictionary<string, long>(StringComparer.Ordinal) { [StringType] = before.Count, [TotalType] = before.Count };
@@ -73,24 +101,18 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
                 continue;
             }
             if (kept.Count == MaxTypes) continue;
-            var paths = kept.Count < TypesWithPaths
-                ? after.PathsTo(t.Name).Select(p => new HeldBy(p.ToString(), p.Instances)).ToArray()
-                : [];
-            kept.Add(new TypeGrowth(t.Name, t.Count, t.Bytes, iterations, paths));
+            kept.Add(new TypeGrowth(t.Name, t.Count, t.Bytes, iterations));
         }
         return new HeapDiff(kept, acceptedRows, iterations, pass, after.ObjectCount, after.TakenIn) { _counts = counts };
     }
 }
 
-/// <summary>One type's exact growth between the snapshots, and what holds its instances (leading types only).</summary>
-public sealed record TypeGrowth(string TypeName, long Count, long Bytes, int Iterations, IReadOnlyList<HeldBy> HeldBy)
+/// <summary>One type's exact growth in instances and bytes between the snapshots.</summary>
+public sealed record TypeGrowth(string TypeName, long Count, long Bytes, int Iterations)
 {
     /// <summary>Instances gained per iteration.</summary>
     public double CountPerIteration => Iterations == 0 ? 0 : (double)Count / Iterations;
 }
-
-/// <summary>A retention path, root first, steps joined by " -> ", and how many of the type's live instances it holds.</summary>
-public sealed record HeldBy(string Path, long Instances);
 
 /// <summary>A type whose growth the caller accepted, and why.</summary>
 public sealed record AcceptedTypeGrowth(string TypeName, long Count, long Bytes, string Reason);

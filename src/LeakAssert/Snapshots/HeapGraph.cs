@@ -41,15 +41,30 @@ internal sealed class HeapGraph
 }
 
 /// <summary>What holds a root, in the order a retention path prefers them when one object has several.</summary>
-internal enum RootKind : byte
+public enum RootKind : byte
 {
+    /// <summary>A static field.</summary>
     StaticField,
+
+    /// <summary>A strong GC handle (a running thread's Thread object is held by one, as is a GCHandle.Alloc).</summary>
     StrongHandle,
+
+    /// <summary>A pinned GC handle.</summary>
     PinnedHandle,
+
+    /// <summary>A ref-counted handle (COM interop).</summary>
     RefCountedHandle,
+
+    /// <summary>A COM callable wrapper that COM still references.</summary>
     ComWrapper,
+
+    /// <summary>A local variable or argument on a thread's stack, or a thread's statics.</summary>
     Stack,
+
+    /// <summary>The finalizer queue: an object waiting for its finalizer.</summary>
     Finalizer,
+
+    /// <summary>Any other root the runtime reports.</summary>
     Other,
 
     /// <summary>

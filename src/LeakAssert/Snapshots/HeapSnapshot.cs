@@ -19,14 +19,18 @@ internal sealed class HeapSnapshot
     private readonly Type?[] _types;
     private readonly string[] _names;
     private readonly IReadOnlyDictionary<ulong, string> _frames;
+    private readonly HashSet<ulong> _ownFrames;
     private readonly Lock _search = new();
     private PathGroups? _groups;
+    private RetentionTree? _tree;
+    private PathText? _text;
 
-    private HeapSnapshot(HeapGraph graph, Type?[] types, IReadOnlyDictionary<ulong, string> frames, TimeSpan takenIn)
+    private HeapSnapshot(HeapGraph graph, Type?[] types, (Dictionary<ulong, string> All, HashSet<ulong> Own) frames, TimeSpan takenIn)
     {
         _graph = graph;
         _types = types;
-        _frames = frames;
+        _frames = frames.All;
+        _ownFrames = frames.Own;
         TakenIn = takenIn;
         // The runtime names a nested type by its own name only ("Entry[System.Int32,System.String][]"); a loaded
         // type's full name tells Dictionary's Entry from List's.
@@ -84,6 +88,31 @@ internal sealed class HeapSnapshot
         }
     }
 
+    /// <summary>The objects, references and roots the dump reported.</summary>
+    public HeapGraph Graph => _graph;
+
+    /// <summary>
+    /// What the stretch that ended with this snapshot gained, grouped into leaks (<see cref="LeakGroups"/>): the objects
+    /// not in <paramref name="old"/>, halved by <paramref name="middle"/> when there is one.
+    /// </summary>
+    internal LeakGroups.Found Leaks(AddressSet old, AddressSet? middle, int iterations, int firstHalfIterations)
+    {
+        lock (_search)
+        {
+            var (tree, text) = Search();
+            return LeakGroups.Of(_graph, tree, text, old, middle, iterations, firstHalfIterations,
+                root => _graph.Roots[root] is { Kind: RootKind.Stack } r && _ownFrames.Contains(r.Detail));
+        }
+    }
+
+    // The search runs once a snapshot, on the first question; what it resolves stays with the snapshot.
+    private (RetentionTree Tree, PathText Text) Search()
+    {
+        _tree ??= new RetentionTree(_graph);
+        _text ??= new PathText(_graph, _tree, _types, new LoadedTypes(), _frames);
+        return (_tree, _text);
+    }
+
     /// <summary>A type's name as <see cref="Types"/> spells it.</summary>
     public static string NameOf(Type type) => TypeName.Of(type);
 
@@ -139,11 +168,10 @@ internal sealed class HeapSnapshot
         if (!any) return [];
         lock (_search)
         {
-            // The search runs once a snapshot, on the first question; what it resolves stays with the snapshot.
             if (_groups is null)
             {
-                var tree = new RetentionTree(_graph);
-                _groups = new PathGroups(_graph, tree, new PathText(_graph, tree, _types, new LoadedTypes(), _frames));
+                var (tree, text) = Search();
+                _groups = new PathGroups(_graph, tree, text);
             }
             return _groups.Of(isTarget, maxGroups);
         }
@@ -153,22 +181,26 @@ internal sealed class HeapSnapshot
     // stack root's ID is its frame's method, which only these can name without reading a handle that may be gone.
     // The outermost frame is left out: the runtime reports a thread's statics after its frames, and their roots
     // then carried the last frame's method here.
-    private static Dictionary<ulong, string> Frames()
+    // LeakAssert's own frames are told apart: what only they hold is its bookkeeping.
+    private static (Dictionary<ulong, string> All, HashSet<ulong> Own) Frames()
     {
         var frames = new Dictionary<ulong, string>();
+        var own = new HashSet<ulong>();
         foreach (var frame in new StackTrace().GetFrames().SkipLast(1))
         {
             if (frame.GetMethod() is not { DeclaringType: { } type } method) continue;
             try
             {
-                frames.TryAdd((ulong)method.MethodHandle.Value, TypeName.Parse(TypeName.Of(type)).Qualified() + "." + method.Name);
+                var handle = (ulong)method.MethodHandle.Value;
+                frames.TryAdd(handle, TypeName.Parse(TypeName.Of(type)).Qualified() + "." + method.Name);
+                if (type.Assembly == typeof(HeapSnapshot).Assembly) own.Add(handle);
             }
             catch (InvalidOperationException)
             {
                 // A dynamic method has no handle to match; its frame reads as "thread stack".
             }
         }
-        return frames;
+        return (frames, own);
     }
 }
 

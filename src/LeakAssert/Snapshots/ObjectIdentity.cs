@@ -42,9 +42,9 @@ internal sealed class ObjectIdentity : IDisposable
     }
 
     /// <summary>
-    /// Stops recording and moves every kept set through the GCs from its own dump's up to (not including) the GC of
-    /// <paramref name="last"/>, whose addresses are as they were when that GC began. Returns null, or why the sets
-    /// cannot be trusted (then no object can be told new from old).
+    /// Stops recording and moves every kept set through the GCs after its own dump's, up to and including the GC of
+    /// <paramref name="last"/>: a dump reports its objects where its GC left them. Returns null, or why the sets cannot
+    /// be trusted (then no object can be told new from old).
     /// </summary>
     public string? Follow(HeapGraph last)
     {
@@ -65,7 +65,7 @@ internal sealed class ObjectIdentity : IDisposable
             };
             clr.GCBulkMovedObjectRanges += m =>
             {
-                if (gc < 0 || gc >= until) return;
+                if (gc < 0 || gc > until) return;
                 for (var i = 0; i < m.Count; i++)
                 {
                     var v = m.Values(i);
@@ -74,9 +74,9 @@ internal sealed class ObjectIdentity : IDisposable
             };
             clr.GCStop += e =>
             {
-                if (e.Count >= until) return;
+                if (e.Count > until) return;
                 foreach (var set in _sets)
-                    if (e.Count >= set.DumpGc) set.Move(ranges);
+                    if (e.Count > set.DumpGc) set.Move(ranges);
                 ranges.Clear();
             };
             source.Process();

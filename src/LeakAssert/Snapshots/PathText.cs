@@ -111,6 +111,17 @@ internal sealed class PathText(HeapGraph graph, RetentionTree tree, Type?[] type
         return id;
     }
 
+    /// <summary>The text of a label from <see cref="EdgeLabel"/>: a field's name, or null for none.</summary>
+    public string? LabelText(int label) => label switch
+    {
+        >= 0 => _labels[label],
+        WeakTableLabel => "(a ConditionalWeakTable key, which keeps its value alive)",
+        _ => null,
+    };
+
+    /// <summary>The loaded type of a type index, where it could be found.</summary>
+    public Type? TypeOf(int type) => Resolve(type);
+
     /// <summary>"Dictionary&lt;Guid, Session&gt;._entries", with notes for the runtime's machinery and chains.</summary>
     public string Step(int type, int label, int longest, int link)
     {

@@ -17,6 +17,8 @@ internal sealed class RetentionTree
     private readonly int[] _parent;
     // Set for a node first reached as the value of a ConditionalWeakTable entry whose key is its parent.
     private readonly BitArray? _viaWeakTable;
+    private readonly int[] _order;
+    private readonly int _reached;
 
     public RetentionTree(HeapGraph graph)
     {
@@ -62,7 +64,15 @@ internal sealed class RetentionTree
                 queue[tail++] = value;
             }
         }
+        _order = queue;
+        _reached = tail;
     }
+
+    /// <summary>The reached nodes in the order the search reached them: every node comes after its parent.</summary>
+    public ReadOnlySpan<int> Order => _order.AsSpan(0, _reached);
+
+    /// <summary>The index in <see cref="HeapGraph.Roots"/> of the root that holds a root's own node, or -1 for any other node.</summary>
+    public int RootOf(int node) => _parent[node] < Unreached ? -_parent[node] - 2 : -1;
 
     /// <summary>
     /// The path to <paramref name="node"/>, root's node first, into <paramref name="path"/>, and the index of its
