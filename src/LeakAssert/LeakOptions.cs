@@ -148,13 +148,17 @@ public sealed record AcceptedGrowth
     }
 
     /// <summary>Accepts every leak group held by <paramref name="field"/> of <typeparamref name="THolder"/> (an instance or a static field), for <paramref name="reason"/>.</summary>
-    public static AcceptedGrowth HeldBy<THolder>(string field, string reason)
+    public static AcceptedGrowth HeldBy<THolder>(string field, string reason) => HeldBy(typeof(THolder), field, reason);
+
+    /// <summary>Accepts every leak group held by <paramref name="field"/> of <paramref name="holder"/>; for a static class, which cannot be a type argument.</summary>
+    public static AcceptedGrowth HeldBy(Type holder, string field, string reason)
     {
+        ArgumentNullException.ThrowIfNull(holder);
         var r = Checked(reason);
         const BindingFlags Any = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static;
-        if (string.IsNullOrWhiteSpace(field) || typeof(THolder).GetMember(field, MemberTypes.Field | MemberTypes.Property | MemberTypes.Event, Any).Length == 0)
-            throw new ArgumentException($"An accepted holder names a field, property or event of {typeof(THolder).Name}, but {typeof(THolder).Name} has none called \"{field}\".", nameof(field));
-        return new(r) { Holder = (Snapshots.HeapSnapshot.NameOf(typeof(THolder)), field) };
+        if (string.IsNullOrWhiteSpace(field) || holder.GetMember(field, MemberTypes.Field | MemberTypes.Property | MemberTypes.Event, Any).Length == 0)
+            throw new ArgumentException($"An accepted holder names a field, property or event of {holder.Name}, but {holder.Name} has none called \"{field}\".", nameof(field));
+        return new(r) { Holder = (Snapshots.HeapSnapshot.NameOf(holder), field) };
     }
 
     /// <summary>Whether this accepts the group: its boundary type, its signature or its holder.</summary>
@@ -163,7 +167,7 @@ public sealed record AcceptedGrowth
         || (LeakSignature is not null && LeakSignature == group.Signature)
         // A static field's class is spelled with dots for nesting, as C# reads it.
         || (Holder is { } h && (h.Type == group.HolderType || h.Type.Replace('+', '.') == group.HolderType)
-            && (group.HolderField == h.Field || group.HolderField == h.Field + " (event)"));
+            && group.HolderField == h.Field);
 
     private static string Checked(string reason) =>
         string.IsNullOrWhiteSpace(reason)

@@ -16,6 +16,9 @@ internal sealed class LeakGroups
 {
     private const int None = -1;
 
+    /// <summary>Boundary objects each half must add for a group to be steady.</summary>
+    internal const int MinPerHalf = 4;
+
     private readonly HeapGraph _graph;
     private readonly RetentionTree _tree;
     private readonly PathText _text;
@@ -78,8 +81,9 @@ internal sealed class LeakGroups
             holder[node] = parent < 0 ? -_tree.RootOf(node) - 2 : holder[parent];
             boundary[node] = parentNew ? boundary[parent] : node;
             var h = holder[node];
-            excluded[node] = (parentNew && excluded[parent]) || _kinds[type] == Kind.Own
-                || (h >= 0 ? _kinds[_graph.NodeType[h]] == Kind.Own : _ownRoot(-h - 2));
+            // LeakAssert's objects and all they alone lead to. What only its frames or objects hold but is not its own
+            // (a workload's execution context that it flows from one iteration to the next) is the workload's.
+            excluded[node] = (parentNew && excluded[parent]) || _kinds[type] == Kind.Own;
             if (excluded[node]) continue;
             if (parentNew && inElement[parent])
             {
@@ -124,16 +128,17 @@ internal sealed class LeakGroups
     }
 
     /// <summary>
-    /// Steady: both halves of the stretch added boundary objects, at rates within a factor of two of each other. A cache
-    /// filled once, or metadata built when a session started, lands in one half. Without a middle dump, the count must
-    /// be a steady whole number per iteration (<see cref="HeapDiff.Steady"/>).
+    /// Steady: both halves of the stretch added boundary objects, at least <see cref="MinPerHalf"/> each, at rates within a
+    /// factor of two of each other. A cache filled once, or metadata built when a session started, lands in one half; a
+    /// thread pool's or a test host's odd object in each half is not a rate. Without a middle dump, the count must be a
+    /// steady whole number per iteration (<see cref="HeapDiff.Steady"/>).
     /// </summary>
     private static bool IsSteady(Building b, bool halves, int iterations, int firstHalfIterations)
     {
         if (!halves) return HeapDiff.Steady(b.Count, iterations) > 0;
         var second = b.Count - b.FirstHalf;
         var secondIterations = iterations - firstHalfIterations;
-        if (b.FirstHalf < 1 || second < 1 || firstHalfIterations < 1 || secondIterations < 1) return false;
+        if (b.FirstHalf < MinPerHalf || second < MinPerHalf || firstHalfIterations < 1 || secondIterations < 1) return false;
         var (r1, r2) = ((double)b.FirstHalf / firstHalfIterations, (double)second / secondIterations);
         return Math.Min(r1, r2) * 2 >= Math.Max(r1, r2);
     }
@@ -255,7 +260,7 @@ internal sealed class LeakGroups
             var role = i == path.Count - 1 ? LeakNodeRole.Boundary : i < holderAt ? LeakNodeRole.Old : i == holderAt ? LeakNodeRole.Holder : LeakNodeRole.New;
             var kind = _kinds[type];
             var collectionPart = kind is Kind.Collection or Kind.Machinery || (kind is Kind.Array or Kind.Delegate && role == LeakNodeRole.New);
-            nodes.Add(new LeakPathNode(_text.FullName(type), field, role, IsUserType(type), collectionPart));
+            nodes.Add(new LeakPathNode(_text.FullName(type), field, role, kind != Kind.Own && IsUserType(type), collectionPart));
         }
         var rootText = _text.Root(_text.RootKey(root));
         var (holderType, holderField) = Holder(b.Site, rootText);
@@ -284,7 +289,8 @@ internal sealed class LeakGroups
         {
             case SiteKind.Field:
             case SiteKind.CollectionInField:
-                return (_text.FullName(site.A), _text.LabelText(site.B));
+                // The field's name alone: the trace's text adds " (event)" for an event's field.
+                return (_text.FullName(site.A), _text.LabelText(site.B)?.Replace(" (event)", "", StringComparison.Ordinal));
             default:
                 const string Static = "static field ";
                 var root = _text.Root(site.A);
