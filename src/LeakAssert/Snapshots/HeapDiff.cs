@@ -18,6 +18,12 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
     /// <summary>The leak groups, largest first by retained bytes; the accepted ones are in <see cref="AcceptedLeaks"/>.</summary>
     public IReadOnlyList<LeakGroup> Leaks { get; init; } = [];
 
+    /// <summary>
+    /// Steady groups too small and rare to list beside the rest (under 5% of their bytes, under one per 10 iterations):
+    /// the report gives them one line, the .leaks.json artifact in full.
+    /// </summary>
+    public IReadOnlyList<LeakGroup> MinorLeaks { get; init; } = [];
+
     /// <summary>Leak groups the caller accepted, with the reason they gave.</summary>
     public IReadOnlyList<AcceptedLeak> AcceptedLeaks { get; init; } = [];
 
@@ -64,7 +70,7 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
             if (accepted.FirstOrDefault(a => a.Accepts(group)) is { } a) acceptedLeaks.Add(new AcceptedLeak(group, a.Reason));
             else leaks.Add(group);
         }
-        return this with { Leaks = leaks, AcceptedLeaks = acceptedLeaks, OneOffBytes = found.OneOffBytes, OneOffObjects = found.OneOffObjects, Halved = halved };
+        return this with { Leaks = leaks, MinorLeaks = found.Minor, AcceptedLeaks = acceptedLeaks, OneOffBytes = found.OneOffBytes, OneOffObjects = found.OneOffObjects, Halved = halved };
     }
 
     /// <summary>

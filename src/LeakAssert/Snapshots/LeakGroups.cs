@@ -25,6 +25,8 @@ internal sealed class LeakGroups
     private readonly Func<int, bool> _ownRoot;
     private readonly bool[] _isNew;
     private readonly Kind[] _kinds;
+    private readonly int _timerQueue = None;
+    private readonly int _timerEntry = None;
 
     private LeakGroups(HeapGraph graph, RetentionTree tree, PathText text, bool[] isNew, Func<int, bool> ownRoot)
     {
@@ -34,7 +36,13 @@ internal sealed class LeakGroups
         _isNew = isNew;
         _ownRoot = ownRoot;
         _kinds = new Kind[graph.TypeNames.Length];
-        for (var t = 0; t < _kinds.Length; t++) _kinds[t] = Classify(t);
+        for (var t = 0; t < _kinds.Length; t++)
+        {
+            _kinds[t] = Classify(t);
+            var name = text.FullName(t);
+            if (name == "System.Threading.TimerQueue") _timerQueue = t;
+            else if (name == "System.Threading.TimerQueueTimer") _timerEntry = t;
+        }
     }
 
     /// <summary>What a stretch gained, grouped: the steady leak groups, largest first, and what was one-off.</summary>
@@ -85,7 +93,9 @@ internal sealed class LeakGroups
             // (a workload's execution context that it flows from one iteration to the next) is the workload's.
             excluded[node] = (parentNew && excluded[parent]) || _kinds[type] == Kind.Own;
             if (excluded[node]) continue;
-            if (parentNew && inElement[parent])
+            // The runtime's own holders (a timer's queue entry, a token's callback node) hold what was handed to them, even
+            // when the search first reached them through another element (a timer's state that refers to its timer).
+            if (parentNew && inElement[parent] && !(_kinds[type] == Kind.Runtime && IsContainer(node, parent)))
             {
                 inElement[node] = true;
                 // A chain of one type (a linked list's nodes, scopes that point to their parents) adds one each time.
@@ -115,10 +125,21 @@ internal sealed class LeakGroups
             else oneOff.Add(b.Bytes, b.ByType.Values.Sum(v => v.Count));
         }
         oneOff.Add(unattributed.Bytes, unattributed.Count);
-        var leaks = steady.OrderByDescending(b => b.Bytes).ThenBy(b => b.Representative)
+        var ranked = steady.OrderByDescending(b => b.Bytes).ThenBy(b => b.Representative)
             .Select(b => ToGroup(b, iterations, middle is not null)).ToList();
-        return new Found(leaks, oneOff.Bytes, oneOff.Objects, groups.Count - steady.Count);
+        var total = ranked.Sum(g => g.RetainedBytes);
+        var leaks = ranked.Where(g => !IsMinor(g, total)).ToList();
+        return new Found(leaks, ranked.Where(g => IsMinor(g, total)).ToList(), oneOff.Bytes, oneOff.Objects, groups.Count - steady.Count);
     }
+
+    /// <summary>
+    /// Small beside the rest and rare: under <see cref="MinorShare"/> of the steady groups' bytes and under one boundary
+    /// object per <see cref="MinorEvery"/> iterations, as a thread pool's new threads' storage is beside a leak.
+    /// </summary>
+    private static bool IsMinor(LeakGroup g, long total) => g.RetainedBytes < total * MinorShare && g.CountPerIteration < 1.0 / MinorEvery;
+
+    internal const double MinorShare = 0.05;
+    internal const int MinorEvery = 10;
 
     private void Count(List<Building> groups, int id, int node, AddressSet? middle)
     {
@@ -226,7 +247,7 @@ internal sealed class LeakGroups
     private bool IsContainer(int node, int newParent)
     {
         var kind = _kinds[_graph.NodeType[node]];
-        if (kind is not (Kind.Machinery or Kind.Delegate or Kind.Array)) return false;
+        if (kind is not (Kind.Machinery or Kind.Runtime or Kind.Delegate or Kind.Array)) return false;
         // An array in an array (a list of arrays) is what was added, not storage.
         if (kind == Kind.Array && newParent >= 0 && _kinds[_graph.NodeType[newParent]] == Kind.Array) return false;
         for (var e = _graph.EdgeStart[node]; e < _graph.EdgeStart[node + 1]; e++)
@@ -234,32 +255,60 @@ internal sealed class LeakGroups
         return false;
     }
 
-    // Where a group is held: an old object's field, or for a framework collection its owner's field (or root), or a root.
+    // Where a group is held: an old object's field, or for a collection (and its storage, old or new: entries arrays,
+    // the nodes of a linked list however long) the field or root that holds the collection, or a root. Every node a
+    // climb passes is remembered with its answer, so climbing costs one step an old node however many groups ask.
     private SiteKey Site(int holder, int boundary)
     {
         if (holder < 0) return new SiteKey(SiteKind.Root, _text.RootKey(-holder - 2), 0);
-        var type = _graph.NodeType[holder];
-        if (_kinds[type] != Kind.Collection) return new SiteKey(SiteKind.Field, type, _text.EdgeLabel(holder, boundary));
-        var owner = _tree.ParentOf(holder);
-        return owner >= 0
-            ? new SiteKey(SiteKind.CollectionInField, _graph.NodeType[owner], _text.EdgeLabel(owner, holder))
-            : new SiteKey(SiteKind.CollectionAtRoot, _text.RootKey(_tree.RootOf(holder)), type);
+        if (!IsCollectionKind(_kinds[_graph.NodeType[holder]])) return new SiteKey(SiteKind.Field, _graph.NodeType[holder], _text.EdgeLabel(holder, boundary));
+        // A scheduled timer is held by the timer queue, wherever the search entered the queue's list (an old timer's
+        // owner leads into it as well as the queue's head does).
+        if (_graph.NodeType[holder] == _timerEntry && _timerQueue >= 0) return new SiteKey(SiteKind.Field, _timerQueue, None);
+        var climbed = new List<int>();
+        SiteKey site;
+        for (var at = holder; ; at = _tree.ParentOf(at))
+        {
+            if (_sites.TryGetValue(at, out site)) break;
+            climbed.Add(at);
+            var up = _tree.ParentOf(at);
+            if (up < 0)
+            {
+                site = new SiteKey(SiteKind.CollectionAtRoot, _text.RootKey(_tree.RootOf(at)), _graph.NodeType[at]);
+                break;
+            }
+            if (!IsCollectionKind(_kinds[_graph.NodeType[up]]))
+            {
+                site = new SiteKey(SiteKind.CollectionInField, _graph.NodeType[up], _text.EdgeLabel(up, at));
+                break;
+            }
+        }
+        foreach (var node in climbed) _sites[node] = site;
+        return site;
     }
+
+    private readonly Dictionary<int, SiteKey> _sites = [];
+
+    private static bool IsCollectionKind(Kind kind) => kind is Kind.Collection or Kind.Machinery or Kind.Runtime or Kind.Array;
 
     private LeakGroup ToGroup(Building b, int iterations, bool halves)
     {
         var path = new List<int>();
         _tree.TryPath(b.Representative, path, out var root);
         var holderAt = path.FindLastIndex(node => !_isNew[node]);
+        // A collection's old storage is part of the collection: the holder is the collection itself.
+        while (holderAt > 0 && _kinds[_graph.NodeType[path[holderAt]]] is Kind.Array or Kind.Machinery or Kind.Runtime
+            && IsCollectionKind(_kinds[_graph.NodeType[path[holderAt - 1]]])) holderAt--;
         var nodes = new List<LeakPathNode>(path.Count);
         for (var i = 0; i < path.Count; i++)
         {
             var node = path[i];
             var type = _graph.NodeType[node];
             var field = i + 1 < path.Count ? _text.LabelText(_text.EdgeLabel(node, path[i + 1])) : null;
-            var role = i == path.Count - 1 ? LeakNodeRole.Boundary : i < holderAt ? LeakNodeRole.Old : i == holderAt ? LeakNodeRole.Holder : LeakNodeRole.New;
+            var role = i == path.Count - 1 ? LeakNodeRole.Boundary : i < holderAt ? LeakNodeRole.Old : i == holderAt ? LeakNodeRole.Holder
+                : _isNew[node] ? LeakNodeRole.New : LeakNodeRole.Old;
             var kind = _kinds[type];
-            var collectionPart = kind is Kind.Collection or Kind.Machinery || (kind is Kind.Array or Kind.Delegate && role == LeakNodeRole.New);
+            var collectionPart = kind is Kind.Collection or Kind.Machinery or Kind.Runtime || (kind is Kind.Array or Kind.Delegate && i > holderAt);
             nodes.Add(new LeakPathNode(_text.FullName(type), field, role, kind != Kind.Own && IsUserType(type), collectionPart));
         }
         var rootText = _text.Root(_text.RootKey(root));
@@ -323,7 +372,7 @@ internal sealed class LeakGroups
         if (loaded is not null && OwnAssemblies.Contains(loaded.Assembly.GetName().Name ?? "")) return Kind.Own;
         if (name.EndsWith("[]", StringComparison.Ordinal) || name.EndsWith(",]", StringComparison.Ordinal)) return Kind.Array;
         if (loaded is not null && loaded.IsSubclassOf(typeof(Delegate))) return Kind.Delegate;
-        if (MachineryPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) return Kind.Machinery;
+        if (MachineryPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) return Kind.Runtime;
         if (name.StartsWith("System.Collections.", StringComparison.Ordinal))
             return name.IndexOf('+') > 0 || name.StartsWith("System.Collections.Generic.LinkedListNode`", StringComparison.Ordinal)
                 || name.StartsWith("System.Collections.Concurrent.ConcurrentQueueSegment`", StringComparison.Ordinal)
@@ -359,7 +408,12 @@ internal sealed class LeakGroups
         Array,
         Delegate,
         Collection,
+
+        /// <summary>A collection's own storage: its nodes, segments, entries.</summary>
         Machinery,
+
+        /// <summary>The runtime's holders of what a program hands it (<see cref="MachineryPrefixes"/>).</summary>
+        Runtime,
         Own,
     }
 
@@ -396,6 +450,6 @@ internal sealed class LeakGroups
         }
     }
 
-    /// <summary>The steady groups, largest first, and the one-off growth left out: its bytes, objects and groups.</summary>
-    internal sealed record Found(IReadOnlyList<LeakGroup> Leaks, long OneOffBytes, long OneOffObjects, int OneOffGroups);
+    /// <summary>The steady groups, largest first, the minor ones apart, and the one-off growth left out: its bytes, objects and groups.</summary>
+    internal sealed record Found(IReadOnlyList<LeakGroup> Leaks, IReadOnlyList<LeakGroup> Minor, long OneOffBytes, long OneOffObjects, int OneOffGroups);
 }
