@@ -7,13 +7,15 @@ using LeakAssert.Snapshots;
 namespace LeakAssert.Bench;
 
 /// <summary>
-/// What a heap snapshot costs against dotnet-gcdump on the same process and the same heap: heaps of linked nodes
-/// (one object and two references a node), a LeakAssert snapshot and a <c>dotnet-gcdump collect</c> of this very
-/// process in turn, medians of several each.
+/// What a heap snapshot costs against dotnet-gcdump on the same process and the same heap, and what telling its leaks
+/// costs on top: heaps of nodes held flat (an array of them) or as a chain (each node linked to the one before, only
+/// the newest held), a LeakAssert snapshot with its leak groups and a <c>dotnet-gcdump collect</c> of this very process
+/// in turn, medians of several each.
 /// </summary>
 internal static partial class SnapshotCost
 {
     private static Node[]? _heap;
+    private static Node? _chain;
 
     /// <summary>The section's Markdown, "## Heap snapshots" first.</summary>
     public static string Run(int runs, string? gcdump)
@@ -21,20 +23,26 @@ internal static partial class SnapshotCost
         using var doc = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         doc.WriteLine("## Heap snapshots");
         doc.WriteLine($"`HeapSnapshot.TryTake` against `dotnet-gcdump collect -p <this process>` (dotnet-gcdump {GcdumpVersion(gcdump)}), on the same heap of");
-        doc.WriteLine($"linked nodes in the same process, taken in turn; medians of {runs} each after one warm-up each. \"Paths\" is the first");
-        doc.WriteLine("`PathsTo` of the nodes' type (the breadth-first search from all roots included). \"Allocated\" is what one snapshot");
+        doc.WriteLine($"nodes in the same process, taken in turn; medians of {runs} each after one warm-up each. A flat heap holds its nodes in an");
+        doc.WriteLine("array (each node also linked to the next), a chain holds only the newest node, each linked to the one before, as");
+        doc.WriteLine("token registrations and AsyncLocal scopes are. \"Leak groups\" is what the groups cost on top of the snapshot: following");
+        doc.WriteLine("the moves since a snapshot taken before the nodes were made, the search from all roots, the dominators and the grouping");
+        doc.WriteLine("(the nodes must come out as one group of all of them). \"Paths\" is the first `PathsTo` of the nodes' type, flat heaps");
+        doc.WriteLine("only (its per-instance path walk is quadratic on a chain). \"Allocated\" is what one snapshot");
         doc.WriteLine("allocates on the managed heap, \"graph\" what it holds while it lives (its arrays), \"RSS\" how much the first snapshot");
         doc.WriteLine("of a heap raised this process's peak resident memory (the session's buffers included), and dotnet-gcdump's own peak.");
         doc.WriteLine($"Reproduce: `dotnet run --project bench/LeakAssert.Bench -c Release -- --snapshots --runs {runs}`.{Load()}");
         doc.WriteLine();
-        doc.WriteLine("| heap | objects (LeakAssert / dotnet-gcdump) | LeakAssert snapshot | paths | dotnet-gcdump collect | ratio | allocated | graph | RSS: LeakAssert / dotnet-gcdump |");
-        doc.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        doc.WriteLine("| heap | objects (LeakAssert / dotnet-gcdump) | LeakAssert snapshot | leak groups | snapshot + groups | paths | dotnet-gcdump collect | ratio (with groups) | allocated | graph | RSS: LeakAssert / dotnet-gcdump |");
+        doc.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var ratios = new List<double>();
+        var totals = new Dictionary<(bool Chain, int Nodes), double>();
+        foreach (var chain in new[] { false, true })
         foreach (var nodes in new[] { 100_000, 1_000_000 })
         {
-            Build(nodes);
             Settle();
             var ours = new List<double>();
+            var grouping = new List<double>();
             var paths = new List<double>();
             var allocated = new List<double>();
             var theirs = new List<double>();
@@ -45,17 +53,37 @@ internal static partial class SnapshotCost
             long? theirObjects = null;
             for (var run = -1; run < runs; run++)
             {
+                // The nodes are made between a first snapshot and the measured one, so that all of them are new there.
+                _heap = null;
+                _chain = null;
+                Settle();
+                using var identity = ObjectIdentity.TryStart(out var problem) ?? throw new InvalidOperationException("no identity: " + problem);
+                var first = HeapSnapshot.TryTake(out problem) ?? throw new InvalidOperationException("no snapshot: " + problem);
+                var old = identity.Keep(first.Graph);
+                first = null;
+                Build(nodes, chain);
+                Settle();
                 // The peak resident memory only rises: the first snapshot of each heap shows what one adds to it.
                 var peakBefore = PeakResident();
                 var before = GC.GetTotalAllocatedBytes(precise: true);
                 var clock = Stopwatch.StartNew();
-                var snapshot = HeapSnapshot.TryTake(out var problem) ?? throw new InvalidOperationException("no snapshot: " + problem);
+                var snapshot = HeapSnapshot.TryTake(out problem) ?? throw new InvalidOperationException("no snapshot: " + problem);
                 var took = clock.Elapsed.TotalMilliseconds;
                 var allocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - before;
                 clock.Restart();
-                var found = snapshot.PathsTo(typeof(Node));
-                var searched = clock.Elapsed.TotalMilliseconds;
-                if (found.Count == 0 || found[0].Instances != nodes) throw new InvalidOperationException($"the snapshot found {(found.Count == 0 ? 0 : found[0].Instances)} of {nodes} nodes");
+                if (identity.Follow(snapshot.Graph) is { } lost) throw new InvalidOperationException(lost);
+                var leaks = snapshot.Leaks(old, middle: null, iterations: nodes, firstHalfIterations: 0);
+                var grouped = clock.Elapsed.TotalMilliseconds;
+                var group = leaks.Leaks.FirstOrDefault(g => g.BoundaryType == HeapSnapshot.NameOf(typeof(Node)));
+                if (group is null || group.Count != nodes) throw new InvalidOperationException($"the groups found {group?.Count ?? 0} of {nodes} nodes");
+                var searched = double.NaN;
+                if (!chain)
+                {
+                    clock.Restart();
+                    var found = snapshot.PathsTo(typeof(Node));
+                    searched = clock.Elapsed.TotalMilliseconds;
+                    if (found.Count == 0 || found[0].Instances != nodes) throw new InvalidOperationException($"the snapshot found {(found.Count == 0 ? 0 : found[0].Instances)} of {nodes} nodes");
+                }
                 objects = snapshot.ObjectCount;
                 if (run < 0) peakGrowth = PeakResident() - peakBefore;
                 graphBytes = snapshot.GraphBytes;
@@ -74,19 +102,24 @@ internal static partial class SnapshotCost
                 }
                 if (run < 0) continue; // the warm-up: JIT, and the tool's first start
                 ours.Add(took);
-                paths.Add(searched);
+                grouping.Add(grouped);
+                if (!chain) paths.Add(searched);
                 allocated.Add(allocatedBytes);
-                Console.Error.WriteLine($"{nodes:N0} nodes, run {run + 1}: snapshot {took:F0} ms, paths {searched:F0} ms{(gcdump is null ? "" : $", dotnet-gcdump {theirs[^1]:F0} ms")}");
+                Console.Error.WriteLine($"{(chain ? "chain" : "flat")} {nodes:N0} nodes, run {run + 1}: snapshot {took:F0} ms, groups {grouped:F0} ms{(chain ? "" : $", paths {searched:F0} ms")}{(gcdump is null ? "" : $", dotnet-gcdump {theirs[^1]:F0} ms")}");
             }
-            if (theirs.Count > 0) ratios.Add(theirs.Median() / ours.Median());
+            var total = ours.Zip(grouping, (a, b) => a + b).ToList().Median();
+            totals[(chain, nodes)] = total;
+            if (theirs.Count > 0) ratios.Add(theirs.Median() / total);
             var ratio = theirs.Count == 0 ? "-" : $"{ratios[^1]:F1}x";
-            doc.WriteLine($"| {nodes:N0} nodes | {objects:N0} / {(theirObjects is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {ours.Median():F0} ms | {paths.Median():F0} ms | "
+            doc.WriteLine($"| {(chain ? "chain" : "flat")}, {nodes:N0} nodes | {objects:N0} / {(theirObjects is { } t ? t.ToString("N0", CultureInfo.InvariantCulture) : "-")} | {ours.Median():F0} ms | {grouping.Median():F0} ms | {total:F0} ms | {(chain ? "-" : $"{paths.Median():F0} ms")} | "
                 + $"{(theirs.Count == 0 ? "-" : $"{theirs.Median():F0} ms")} | {ratio} | {ByteSize.Format(allocated.Median())} | {ByteSize.Format(graphBytes)} | "
                 + $"+{ByteSize.Format(peakGrowth)} / {(peaks.Count == 0 ? "-" : ByteSize.Format(peaks.Median()))} |");
             _heap = null;
+            _chain = null;
             Settle();
         }
         doc.WriteLine();
+        doc.WriteLine($"A chain against a flat heap, snapshot and groups: {totals[(true, 100_000)] / totals[(false, 100_000)]:F2}x at 100,000 nodes, {totals[(true, 1_000_000)] / totals[(false, 1_000_000)]:F2}x at 1,000,000 (target at most 2x).");
         if (gcdump is null)
             doc.WriteLine("dotnet-gcdump was not found: `dotnet tool install --tool-path /tmp/gcdumptool dotnet-gcdump --version 10.0.750501`, then `--gcdump /tmp/gcdumptool/dotnet-gcdump`.");
         else
@@ -132,8 +165,13 @@ internal static partial class SnapshotCost
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Build(int count)
+    private static void Build(int count, bool chain)
     {
+        if (chain)
+        {
+            for (var i = 0; i < count; i++) _chain = new Node(_chain, i);
+            return;
+        }
         _heap = new Node[count];
         Node? next = null;
         for (var i = count - 1; i >= 0; i--) _heap[i] = next = new Node(next, i);
@@ -211,7 +249,7 @@ internal static partial class SnapshotCost
     [GeneratedRegex(@"([\d,]+)\s+GC Heap objects")]
     private static partial Regex HeapObjects();
 
-    private sealed class Node(Node? next, long value)
+    internal sealed class Node(Node? next, long value)
     {
         public Node? Next { get; } = next;
 

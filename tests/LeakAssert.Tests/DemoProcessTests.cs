@@ -24,6 +24,32 @@ public sealed class DemoProcessTests
     }
 
     [Fact]
+    public void The_README_s_sample_output_is_the_demo_s_output_line_for_line_but_for_its_numbers()
+    {
+        var (exit, output) = RunDemo();
+        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md")).ReplaceLineEndings("\n");
+        var start = readme.IndexOf("```\n=== leaky: ", StringComparison.Ordinal);
+        start.Should().BeGreaterThan(0, "the README shows the demo's output");
+        var block = readme[(start + 4)..readme.IndexOf("\n```", start + 4, StringComparison.Ordinal)];
+
+        // In order, each shown line is a line of the demo's output; "..." stands for lines left out. Measured numbers
+        // differ from run to run, so digits compare as one.
+        exit.Should().Be(0, output);
+        var lines = output.ReplaceLineEndings("\n").Split('\n').Select(Masked).ToList();
+        var at = 0;
+        foreach (var shown in block.Split('\n').Where(l => l.Trim() != "..."))
+        {
+            var found = lines.FindIndex(at, l => l == Masked(shown));
+            found.Should().BeGreaterThanOrEqualTo(0, $"the README's line \"{shown}\" is in the demo's output, after the lines before it:\n{output}");
+            at = found + 1;
+        }
+    }
+
+    // Digits, the separators between them and a size's unit read as one: "1.08kB" and "999.40B" compare equal.
+    private static string Masked(string line) =>
+        System.Text.RegularExpressions.Regex.Replace(line.TrimEnd(), @"[-+±]?\d[\d,.]*(kB|MB|GB|B)?", "#");
+
+    [Fact]
     public void With_diagnostics_disabled_the_exact_verdict_stands_and_the_report_says_why_there_is_no_profile()
     {
         var (exit, output) = RunDemo(("DOTNET_EnableDiagnostics", "0"));

@@ -26,6 +26,54 @@ public sealed class LeakGroupTests(ITestOutputHelper output)
         Expect(g, typeof(byte[]), "LeakAssert.Tests.ShapeList", "Sink", report);
         g.RootKind.Should().Be(RootKind.StaticField, report);
         report.Should().Contain("What leaks: 1 leak over").And.Contain("  static field LeakAssert.Tests.ShapeList.Sink\n  ├ List<Byte[]> items");
+
+        // The .leaks.json artifact carries the same group.
+        using var json = new MemoryStream();
+        Reporting.LeaksJson.Write(json, profile.HeapGrowth!);
+        using var doc = System.Text.Json.JsonDocument.Parse(json.ToArray());
+        var leak = doc.RootElement.GetProperty("leaks")[0];
+        leak.GetProperty("signature").GetString().Should().Be(g.Signature, report);
+        leak.GetProperty("boundaryType").GetString().Should().Be("System.Byte[]", report);
+        leak.GetProperty("holderField").GetString().Should().Be("Sink", report);
+        leak.GetProperty("countPerIteration").GetDouble().Should().BeApproximately(1, 0.01, report);
+        leak.GetProperty("path").GetArrayLength().Should().Be(g.Path.Count, report);
+    }
+
+    [Fact]
+    public void The_trace_is_one_node_a_line_with_framework_hops_folded_and_the_holder_and_boundary_marked()
+    {
+        var group = new LeakGroup
+        {
+            Signature = LeakGroups.Sign("Contoso.Web.RateFeed", "RateChanged", "Contoso.Web.TickerHandler"),
+            BoundaryType = "Contoso.Web.TickerHandler",
+            HolderType = "Contoso.Web.RateFeed",
+            HolderField = "RateChanged",
+            RootKind = RootKind.StaticField,
+            Root = "static field Contoso.Web.Program.App",
+            Count = 6_729,
+            RetainedBytes = 6_729L * 1_240,
+            Iterations = 6_729,
+            Halves = (3_364, 3_365),
+            Path =
+            [
+                new("System.Lazy`1[Microsoft.AspNetCore.Builder.WebApplication]", "_value", LeakNodeRole.Old, false, false),
+                new("Microsoft.AspNetCore.Builder.WebApplication", "_host", LeakNodeRole.Old, false, false),
+                new("Microsoft.Extensions.Hosting.Internal.Host", "Services", LeakNodeRole.Old, false, false),
+                new("Microsoft.Extensions.DependencyInjection.ServiceProvider", "Root", LeakNodeRole.Old, false, false),
+                new("Contoso.Web.RateFeed", "RateChanged (event)", LeakNodeRole.Holder, true, false),
+                new("System.EventHandler`1[System.Decimal]", "_invocationList", LeakNodeRole.New, false, true),
+                new("System.Object[]", null, LeakNodeRole.New, false, true),
+                new("System.EventHandler`1[System.Decimal]", "_target", LeakNodeRole.New, false, true),
+                new("Contoso.Web.TickerHandler", null, LeakNodeRole.Boundary, true, false),
+            ],
+            Retains = [new("System.Byte[]", 6_729, 6_729L * 1_048), new("Contoso.Web.TickerHandler", 6_729, 6_729L * 32), new("System.EventHandler`1[System.Decimal]", 6_729, 6_729L * 64)],
+        };
+        var lines = new List<string> { Reporting.LeakTrace.Header(1, group) };
+        lines.AddRange(Reporting.LeakTrace.Lines(group, "  "));
+        lines.Add(Reporting.LeakTrace.Retains(group, "     "));
+
+        lines.Should().OnlyContain(l => l.Length <= Reporting.LeakTrace.MaxLine);
+        Golden.Verify("leak-trace.txt", string.Join("\n", lines) + "\n");
     }
 
     [Fact]

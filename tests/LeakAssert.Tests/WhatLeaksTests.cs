@@ -4,8 +4,9 @@ using Xunit.Sdk;
 namespace LeakAssert.Tests;
 
 /// <summary>
-/// One story per leak: the report leads with the type that leaks, its exact count per iteration, the path from a GC
-/// root that holds it and where it was allocated; type assertions decide on the exact counts of heap snapshots.
+/// One story per leak: the report leads with the leak group (the object each iteration adds, its exact count per
+/// iteration, the trace from the GC root that holds it and where it was allocated); type assertions decide on the
+/// exact counts of heap snapshots.
 /// </summary>
 [Collection(HeapCollection.Name)]
 public sealed class WhatLeaksTests
@@ -22,23 +23,26 @@ public sealed class WhatLeaksTests
         var report = profile.Report();
         var heap = profile.HeapGrowth;
         heap.Should().NotBeNull(report);
-        var lead = heap!.Types[0];
-        lead.TypeName.Should().Be("LeakAssert.Tests.WhatLeaksTests+CachedSession", "the leaking object leads, not the arrays that hold it\n{0}", report);
+        heap!.Types[0].TypeName.Should().Be("LeakAssert.Tests.WhatLeaksTests+CachedSession", "the leaking object leads the counts, not the arrays that hold it\n{0}", report);
+        var lead = profile.Leaks.Should().ContainSingle(report).Subject;
+        lead.BoundaryType.Should().Be("LeakAssert.Tests.WhatLeaksTests+CachedSession", report);
+        (lead.HolderType, lead.HolderField).Should().Be(("LeakAssert.Tests.WhatLeaksTests.SessionCache", "all"), report);
         lead.CountPerIteration.Should().BeApproximately(1, 0.01, report);
 
         var lines = report.Split('\n');
-        var section = Array.FindIndex(lines, l => l.StartsWith("What leaks: exact heap diff by type over the ", StringComparison.Ordinal));
+        var section = Array.FindIndex(lines, l => l.StartsWith("What leaks: 1 leak over the ", StringComparison.Ordinal));
         section.Should().BeGreaterThan(0, report);
         section.Should().BeLessThan(Array.FindIndex(lines, l => l.StartsWith("Exact retained heap, each after", StringComparison.Ordinal)), "the section leads, above the checkpoints and top\n{0}", report);
-        lines[section + 1].Should().Match("  +* LeakAssert.Tests.WhatLeaksTests+CachedSession (1.00 per iteration), +*", report);
-        lines[section + 2].Should().Match("      held by *: static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all -> *", report);
+        lines[section + 2].Should().Match($"Leak 1 [{lead.Signature}]: each iteration adds 1 WhatLeaksTests.CachedSession, which retains *", report);
+        lines[section + 3].Should().Be("  static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all", report);
+        lines[section + 4].Should().StartWith("  ├ Dictionary<Guid, WhatLeaksTests.CachedSession> entries", report).And.EndWith("← holder: keeps every WhatLeaksTests.CachedSession added");
+        lines[section + 5].Should().StartWith("  ╰ WhatLeaksTests.CachedSession (yours)", report).And.EndWith("← new each iteration");
         var html = new StringWriter();
         Reporting.HtmlReport.Write(html, profile, verdict: null);
-        html.ToString().Should().Contain("<table class=\"top\" id=\"what-leaks\">", report)
-            .And.Contain("LeakAssert.Tests.WhatLeaksTests+CachedSession<br><span class=\"note\">held by ", report)
-            .And.Contain("static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all -&gt; Dictionary&lt;Guid, WhatLeaksTests.CachedSession&gt;._entries", report);
+        html.ToString().Should().Contain("<details class=\"leak\" open><summary>Leak 1 [", report)
+            .And.Contain("static field LeakAssert.Tests.WhatLeaksTests.SessionCache.all", report);
         // A 40-byte object is seldom sampled (one sample per ~100 KiB); its 64-byte token beside it is, at the same site.
-        lines.Should().Contain(l => l.StartsWith("      allocated at: LeakAssert.Tests.WhatLeaksTests+", StringComparison.Ordinal) && l.Contains("(WhatLeaksTests.cs:", StringComparison.Ordinal), report);
+        lines.Should().Contain(l => l.StartsWith("     allocated at: LeakAssert.Tests.WhatLeaksTests+", StringComparison.Ordinal) && l.Contains("(WhatLeaksTests.cs:", StringComparison.Ordinal), report);
     }
 
     [Fact]
@@ -50,6 +54,7 @@ public sealed class WhatLeaksTests
         var heap = profile.HeapGrowth;
         heap.Should().NotBeNull(profile.Report());
         heap!.Types[0].TypeName.Should().Be("LeakAssert.Tests.WhatLeaksTests+Registration", profile.Report());
+        profile.Leaks.Should().ContainSingle(profile.Report()).Which.BoundaryType.Should().Be("LeakAssert.Tests.WhatLeaksTests+Registration", profile.Report());
     }
 
     [Fact]
@@ -97,7 +102,9 @@ public sealed class WhatLeaksTests
         SessionCache.Clear();
 
         profile.HeapGrowth!.Types.Should().NotContain(t => t.TypeName.EndsWith("CachedSession", StringComparison.Ordinal), profile.Report());
-        profile.Report().Should().Contain("  accepted: +").And.Contain("LeakAssert.Tests.WhatLeaksTests+CachedSession (1.00 per iteration)")
+        profile.Leaks.Should().BeEmpty(profile.Report());
+        profile.HeapGrowth.AcceptedLeaks.Should().ContainSingle(profile.Report()).Which.Group.BoundaryType.Should().EndWith("CachedSession");
+        profile.Report().Should().Contain("Accepted [").And.Contain("1 WhatLeaksTests.CachedSession per iteration held by static LeakAssert.Tests.WhatLeaksTests.SessionCache.all")
             .And.Contain(": the cache keeps every session until logout");
         profile.Should().NotRetainInstancesOf<CachedSession>();
     }

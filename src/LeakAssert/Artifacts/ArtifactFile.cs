@@ -14,7 +14,9 @@ internal sealed record ArtifactKind(string Suffix, string Description)
     public static readonly ArtifactKind AfterProfile = new(PprofFiles.AfterSuffix, "pprof profile");
     public static readonly ArtifactKind DiffProfile = new(PprofFiles.DiffSuffix, "pprof profile");
 
-    public static readonly IReadOnlyList<ArtifactKind> All = [TextReport, HtmlReport, BeforeProfile, AfterProfile, DiffProfile];
+    public static readonly ArtifactKind LeaksJson = new(".leaks.json", "leak groups (JSON)");
+
+    public static readonly IReadOnlyList<ArtifactKind> All = [TextReport, HtmlReport, LeaksJson, BeforeProfile, AfterProfile, DiffProfile];
 
     /// <summary>The longest suffix: the file name a length guard must check.</summary>
     public static ArtifactKind Longest => All.MaxBy(k => k.Suffix.Length)!;

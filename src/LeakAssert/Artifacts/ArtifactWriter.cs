@@ -70,6 +70,7 @@ internal static class ArtifactWriter
             Directory.CreateDirectory(folder);
             WriteText(ArtifactKind.TextReport, w => LeakReport.Write(w, profile, verdict));
             WriteText(ArtifactKind.HtmlReport, w => HtmlReport.Write(w, profile, verdict));
+            if (profile.HeapGrowth is { } heap) Write(ArtifactKind.LeaksJson, s => LeaksJson.Write(s, heap));
             if (profile.Profiles is { } set)
             {
                 Write(ArtifactKind.BeforeProfile, s => PprofWriter.Write(set.Before, s));
