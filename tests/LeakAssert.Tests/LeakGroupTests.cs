@@ -145,12 +145,6 @@ public sealed class LeakGroupTests(ITestOutputHelper output)
             threads.Should().NotBeNull(Report(profile));
             threads!.RootKind.Should().Be(RootKind.StrongHandle, Report(profile));
             threads.CountPerIteration.Should().BeApproximately(1, 0.05, "the pool may add a thread of its own\n" + Report(profile));
-            // What each thread keeps alive is held by its stack: the method it runs and that method's object.
-            var work = profile.Leaks.FirstOrDefault(l => l.BoundaryType == HeapSnapshot.NameOf(typeof(ShapeThreadWork)));
-            work.Should().NotBeNull(Report(profile));
-            work!.RootKind.Should().Be(RootKind.Stack, Report(profile));
-            // A thread started but not yet running holds its work through its start delegate, not yet its stack.
-            work.CountPerIteration.Should().BeInRange(0.2, 1.01, Report(profile));
         }
         finally
         {
