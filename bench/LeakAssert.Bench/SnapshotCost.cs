@@ -72,6 +72,7 @@ internal static partial class SnapshotCost
                 var allocatedBytes = GC.GetTotalAllocatedBytes(precise: true) - before;
                 clock.Restart();
                 if (identity.Follow(snapshot.Graph) is { } lost) throw new InvalidOperationException(lost);
+                var followed = clock.Elapsed.TotalMilliseconds;
                 var leaks = snapshot.Leaks(old, middle: null, iterations: nodes, firstHalfIterations: 0);
                 var grouped = clock.Elapsed.TotalMilliseconds;
                 var group = leaks.Leaks.FirstOrDefault(g => g.BoundaryType == HeapSnapshot.NameOf(typeof(Node)));
@@ -105,7 +106,7 @@ internal static partial class SnapshotCost
                 grouping.Add(grouped);
                 if (!chain) paths.Add(searched);
                 allocated.Add(allocatedBytes);
-                Console.Error.WriteLine($"{(chain ? "chain" : "flat")} {nodes:N0} nodes, run {run + 1}: snapshot {took:F0} ms, groups {grouped:F0} ms{(chain ? "" : $", paths {searched:F0} ms")}{(gcdump is null ? "" : $", dotnet-gcdump {theirs[^1]:F0} ms")}");
+                Console.Error.WriteLine($"{(chain ? "chain" : "flat")} {nodes:N0} nodes, run {run + 1}: snapshot {took:F0} ms, groups {grouped:F0} ms (following moves {followed:F0} ms){(chain ? "" : $", paths {searched:F0} ms")}{(gcdump is null ? "" : $", dotnet-gcdump {theirs[^1]:F0} ms")}");
             }
             var total = ours.Zip(grouping, (a, b) => a + b).ToList().Median();
             totals[(chain, nodes)] = total;

@@ -183,28 +183,41 @@ internal sealed class LeakGroups
         }
         var count = nodeOf.Count;
         var held = new bool[count];
-        var degree = new int[count + 1];
-        void Edge(int from, int to, bool add, int[]? targets, int[]? fill)
-        {
-            var w = vertexOf[to];
-            if (w < 0) return;
-            if (from >= 0 && !_isNew[from]) held[w] = true;
-            else if (from >= 0 && vertexOf[from] is var u and >= 0)
-            {
-                if (!add) degree[u + 1]++;
-                else targets![fill![u]++] = w;
-            }
-        }
         foreach (var root in _graph.Roots)
             if (vertexOf[root.Node] >= 0) held[vertexOf[root.Node]] = true;
-        ForEachEdge((a, b) => Edge(a, b, false, null, null));
-        for (var w = 1; w < count; w++) if (held[w]) degree[1]++;
-        for (var v = 0; v < count; v++) degree[v + 1] += degree[v];
-        var start = degree;
-        var targets = new int[start[count]];
-        var fill = (int[])start.Clone();
-        for (var w = 1; w < count; w++) if (held[w]) targets[fill[0]++] = w;
-        ForEachEdge((a, b) => Edge(a, b, true, targets, fill));
+        // Two passes over the references: count each new vertex's new successors (and mark what an old object holds),
+        // then fill them in; vertex 0's successors are the held ones.
+        var start = new int[count + 1];
+        for (var pass = 0; pass < 2; pass++)
+        {
+            var targets0 = pass == 0 ? null : new int[start[count]];
+            var fill = pass == 0 ? null : (int[])start.Clone();
+            if (fill is not null)
+                for (var w = 1; w < count; w++) if (held[w]) targets0![fill[0]++] = w;
+            for (var from = 0; from < n; from++)
+            {
+                var u = vertexOf[from];
+                var old = !_isNew[from];
+                if (!old && u < 0) continue;
+                for (var e = _graph.EdgeStart[from]; e < _graph.EdgeStart[from + 1]; e++)
+                    Link(u, old, vertexOf[_graph.EdgeTarget[e]], held, start, targets0, fill);
+            }
+            foreach (var pair in _graph.WeakTableEdges)
+            {
+                var from = (int)(pair >> 32);
+                Link(vertexOf[from], !_isNew[from], vertexOf[(int)pair], held, start, targets0, fill);
+            }
+            if (pass == 0)
+            {
+                for (var w = 1; w < count; w++) if (held[w]) start[1]++;
+                for (var v = 0; v < count; v++) start[v + 1] += start[v];
+            }
+            else
+            {
+                _targets = targets0!;
+            }
+        }
+        var targets = _targets;
         var (idom, preorder) = Dominators.Of(count, start, targets);
 
         var owner = new int[count];
@@ -231,11 +244,18 @@ internal sealed class LeakGroups
         return (bytes, byType, unattributed);
     }
 
-    private void ForEachEdge(Action<int, int> edge)
+    private int[] _targets = [];
+
+    // One reference from vertex u (or an old object) to vertex w: counted in the first pass, filled in the second.
+    private static void Link(int u, bool fromOld, int w, bool[] held, int[] start, int[]? targets, int[]? fill)
     {
-        for (var v = 0; v < _graph.NodeCount; v++)
-            for (var e = _graph.EdgeStart[v]; e < _graph.EdgeStart[v + 1]; e++) edge(v, _graph.EdgeTarget[e]);
-        foreach (var pair in _graph.WeakTableEdges) edge((int)(pair >> 32), (int)pair);
+        if (w < 0) return;
+        if (fromOld) held[w] = true;
+        else if (u >= 0)
+        {
+            if (fill is null) start[u + 1]++;
+            else targets![fill[u]++] = w;
+        }
     }
 
     /// <summary>
