@@ -63,12 +63,13 @@ internal sealed class SnapshotPair : IDisposable
         var snapshot = HeapSnapshot.TryTake(out var problem);
         if (snapshot is null) return (null, problem);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var diff = HeapDiff.Between(_before, snapshot, iterations, pass, options.AcceptedGrowth);
+        var diff = HeapDiff.Between(_before, snapshot, iterations, pass, [.. options.AcceptedGrowth.Select(a => (a.TypeName, a.Reason))]);
         var leaksProblem = _identityProblem ?? _identity!.Follow(snapshot.Graph);
         if (leaksProblem is null)
         {
             var firstHalf = _middle is null ? 0 : _middleIteration - _startIteration;
-            diff = diff.WithLeaks(snapshot.Leaks(_old!, _middle, iterations, firstHalf), _middle is not null, options.AcceptedGrowth);
+            diff = diff.WithLeaks(snapshot.Leaks(_old!, _middle, iterations, firstHalf), _middle is not null,
+                group => options.AcceptedGrowth.FirstOrDefault(a => a.Accepts(group))?.Reason);
         }
         else
         {

@@ -24,7 +24,7 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
     /// </summary>
     public IReadOnlyList<LeakGroup> MinorLeaks { get; init; } = [];
 
-    /// <summary>Leak groups the caller accepted, with the reason they gave.</summary>
+    /// <summary>The leak groups the caller accepted, with the reason they gave.</summary>
     public IReadOnlyList<AcceptedLeak> AcceptedLeaks { get; init; } = [];
 
     /// <summary>Bytes gained that belong to no steady group: filled once, or not in proportion over the two halves.</summary>
@@ -61,13 +61,16 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
     public long CountOf(string typeName) => _counts.GetValueOrDefault(typeName);
 
     /// <summary>The groups <paramref name="found"/> split into those the caller accepted and the rest.</summary>
-    internal HeapDiff WithLeaks(LeakGroups.Found found, bool halved, IReadOnlyList<AcceptedGrowth> accepted)
+    /// <param name="found">The groups.</param>
+    /// <param name="halved">Whether a middle snapshot split the stretch.</param>
+    /// <param name="acceptedBecause">The reason the caller accepted a group, or null.</param>
+    internal HeapDiff WithLeaks(LeakGroups.Found found, bool halved, Func<LeakGroup, string?> acceptedBecause)
     {
         var leaks = new List<LeakGroup>();
         var acceptedLeaks = new List<AcceptedLeak>();
         foreach (var group in found.Leaks)
         {
-            if (accepted.FirstOrDefault(a => a.Accepts(group)) is { } a) acceptedLeaks.Add(new AcceptedLeak(group, a.Reason));
+            if (acceptedBecause(group) is { } reason) acceptedLeaks.Add(new AcceptedLeak(group, reason));
             else leaks.Add(group);
         }
         return this with { Leaks = leaks, MinorLeaks = found.Minor, AcceptedLeaks = acceptedLeaks, OneOffBytes = found.OneOffBytes, OneOffObjects = found.OneOffObjects, Halved = halved };
@@ -80,7 +83,7 @@ public sealed record HeapDiff(IReadOnlyList<TypeGrowth> Types, IReadOnlyList<Acc
     /// objects before arrays, then bytes.
     /// </summary>
     internal static HeapDiff Between(IReadOnlyDictionary<string, TypeTotal> before, HeapSnapshot after, int iterations, string pass,
-        IReadOnlyList<AcceptedGrowth> accepted)
+        IReadOnlyList<(string? TypeName, string Reason)> accepted)
     {
         // The first snapshot's counts are themselves alive in the second: one name string and one total per type.
         var own = new Dictionary<string, long>(StringComparer.Ordinal) { [StringType] = before.Count, [TotalType] = before.Count };

@@ -10,7 +10,7 @@ public sealed record LeakGroup
 {
     /// <summary>
     /// A short hash of the holder's type and field and the boundary's type: the same leak has the same signature in
-    /// every run, so that <see cref="AcceptedGrowth.Signature"/> can name it.
+    /// every run, so that <c>AcceptedGrowth.Signature</c> can name it.
     /// </summary>
     public required string Signature { get; init; }
 
