@@ -29,13 +29,13 @@ public sealed class ArtifactTests : IDisposable
             message = FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(16.KB())).Should().Throw<XunitException>(profile.Report()).Which.Message;
 
         var folder = Path.Combine(_root, "CartTests.Adding_items");
-        var expected = new[] { "report.txt", "report.html", "before.pb.gz", "after.pb.gz", "diff.pb.gz" }
+        var expected = new[] { "report.txt", "report.html", "leaks.json", "before.pb.gz", "after.pb.gz", "diff.pb.gz" }
             .Select(kind => Path.Combine(folder, $"CartTests.Adding_items.{kind}")).ToArray();
         context.WrittenFiles.Should().BeEquivalentTo(expected);
         expected.Should().OnlyContain(f => File.Exists(f) && new FileInfo(f).Length > 0);
         message.Should().EndWith("Artifacts:\n" + string.Join('\n', expected.Select(f => "  " + f)));
         File.ReadAllText(expected[0]).Should().StartWith("FAILED: expected at most 16kB retained over 2,000 iterations");
-        Pprof.PprofFiles.Read(expected[4]).Total(Profiles.SampleValue.InuseSpace).Should().BePositive("the diff file holds the leak's sampled growth\n{0}", profile.Report());
+        Pprof.PprofFiles.Read(expected[5]).Total(Profiles.SampleValue.InuseSpace).Should().BePositive("the diff file holds the leak's sampled growth\n{0}", profile.Report());
     }
 
     [Fact]

@@ -53,10 +53,11 @@ public abstract class FrameworkAdapterTests
             LeakingFiles.Should().Contain(f => message.Contains($" ({f}:", StringComparison.Ordinal), message);
             // The failure names its files, and they are there.
             var listed = message.Split('\n').SkipWhile(l => l != "Artifacts:").Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
-            listed.Should().HaveCount(5, message);
+            listed.Should().HaveCount(6, message);
             listed.Should().OnlyContain(f => f.StartsWith(artifacts, StringComparison.Ordinal) && File.Exists(f));
             listed.Select(Path.GetFileName).Should().Contain(n => n!.EndsWith(".report.txt", StringComparison.Ordinal))
                 .And.Contain(n => n!.EndsWith(".report.html", StringComparison.Ordinal))
+                .And.Contain(n => n!.EndsWith(".leaks.json", StringComparison.Ordinal))
                 .And.Contain(n => n!.EndsWith(".diff.pb.gz", StringComparison.Ordinal));
             var report = File.ReadAllText(listed.Single(f => f.EndsWith(".report.txt", StringComparison.Ordinal)));
             report.Should().StartWith("FAILED: expected at most");

@@ -72,6 +72,7 @@ internal sealed class LeakTestRunner : XunitTestRunner
     {
         ".txt" => "text/plain",
         ".html" => "text/html",
+        ".json" => "application/json",
         ".gz" => "application/gzip",
         _ => "application/octet-stream",
     };
