@@ -260,15 +260,19 @@ internal static class Runner
         if (measured.OutsideHeap.CountsRise) extra = Math.Min(extra, iterations);
         var done = iterations;
         var segments = Math.Min(RepeatSegments, extra);
+        // What the middle snapshot itself leaves alive (its session's objects), read right after it and taken off the
+        // checkpoints that follow: the pass's growth is the workload's alone.
+        long middleBytes = 0;
         for (var k = 1; k <= segments; k++)
         {
             var upTo = iterations + (int)((long)extra * k / segments);
             await workload.Run(done, upTo - done, "repeat pass").ConfigureAwait(false);
             done = upTo;
-            checkpoints.Add(Checkpoint(index++, done, sampling.IsRecording));
+            checkpoints.Add(Checkpoint(index++, done, ForcedGc.RetainedBytes(sampling.IsRecording) - middleBytes));
             // Halfway, after the checkpoint has read the heap: which gained objects were there by then says whether the
             // growth is steady (a leak) or came once (a cache filled, metadata built).
-            if (k == segments / 2 && k < segments) snapshots.Middle(done);
+            if (k == segments / 2 && k < segments && snapshots.Middle(done))
+                middleBytes = ForcedGc.RetainedBytes(sampling.IsRecording) - checkpoints[^1].RetainedBytes;
         }
         return new RepeatPass(checkpoints, profileStart, DateTimeOffset.UtcNow);
     }
@@ -294,10 +298,8 @@ internal static class Runner
             (_pair, Problem) = SnapshotPair.Before(startIteration);
         }
 
-        public void Middle(int iteration)
-        {
-            if (_repeatPass) _pair?.Middle(iteration);
-        }
+        /// <summary>Takes the middle snapshot; false when none was taken.</summary>
+        public bool Middle(int iteration) => _repeatPass && _pair is not null && _pair.Middle(iteration);
 
         public void Skip(GrowthTrend trend) => Problem ??= trend == GrowthTrend.Rising
             ? "the growth was rising but the repeat pass ran without a baseline of its own (SamplingMode.Always); HeapSnapshotMode.Always brackets the measured iterations"

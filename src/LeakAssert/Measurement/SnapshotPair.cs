@@ -46,15 +46,17 @@ internal sealed class SnapshotPair : IDisposable
     /// <summary>
     /// The snapshot in the middle, after <paramref name="iteration"/>: its addresses say which of the objects gained by
     /// the end were already there halfway. Without it (it failed) the groups fall back to a steady count per iteration.
+    /// Returns whether it was taken.
     /// </summary>
-    public void Middle(int iteration)
+    public bool Middle(int iteration)
     {
-        if (_identity is null || _middle is not null) return;
+        if (_identity is null || _middle is not null) return false;
         var snapshot = HeapSnapshot.TryTake(out _);
-        if (snapshot is null) return;
+        if (snapshot is null) return false;
         _middle = _identity.Keep(snapshot.Graph);
         _middleIteration = iteration;
         _middleTook = snapshot.TakenIn;
+        return true;
     }
 
     /// <summary>The last snapshot and the diff over <paramref name="iterations"/>, or null with the reason.</summary>
