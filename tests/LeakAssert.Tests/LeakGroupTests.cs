@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using LeakAssert.Snapshots;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace LeakAssert.Tests;
@@ -153,6 +154,20 @@ public sealed class LeakGroupTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Transient_disposables_resolved_from_the_root_provider_are_held_by_its_root_scope()
+    {
+        using var provider = new ServiceCollection().AddTransient<ShapeDisposable>().BuildServiceProvider();
+        var profile = Leak.Profile(() => provider.GetService(typeof(ShapeDisposable)), iterations: 2_000, Quick);
+
+        var g = First(profile);
+        var report = Report(profile);
+        g.BoundaryType.Should().Be(HeapSnapshot.NameOf(typeof(ShapeDisposable)), report);
+        g.HolderType.Should().Be("Microsoft.Extensions.DependencyInjection.ServiceLookup.ServiceProviderEngineScope", report);
+        g.HolderField.Should().Be("_disposables", report);
+        g.CountPerIteration.Should().BeApproximately(1, 0.01, report);
+    }
+
+    [Fact]
     public void A_chain_and_a_flat_list_of_the_same_nodes_give_the_same_group()
     {
         var chain = Leak.Profile(ShapeChain.Link, iterations: 20_000, Quick);
@@ -261,6 +276,13 @@ public sealed class LeakGroupTests(ITestOutputHelper output)
         output.WriteLine(report);
         return report;
     }
+}
+
+internal sealed class ShapeDisposable : IDisposable
+{
+    public readonly byte[] Handle = new byte[100];
+
+    public void Dispose() => Handle[0] = 1;
 }
 
 internal static class ShapeList
