@@ -142,7 +142,9 @@ internal static class HtmlReport
             return;
         }
         Line(w, "<h2>What leaks</h2>");
-        Line(w, $"<p class=\"note\" id=\"what-leaks\">{E(lines[0])}</p>");
+        // The heading says "What leaks"; the line under it says over what.
+        var span = lines[0].StartsWith("What leaks: ", StringComparison.Ordinal) ? lines[0]["What leaks: ".Length..] : lines[0];
+        Line(w, $"<p class=\"note\" id=\"what-leaks\">{E(char.ToUpperInvariant(span[0]) + span[1..])}</p>");
         for (var i = 0; i < heap.Leaks.Count; i++)
         {
             var g = heap.Leaks[i];
