@@ -26,6 +26,12 @@ internal sealed record StackTrim(string RunnerPrefix, string? AsyncModule)
     /// <summary>Whether a frame belongs to the runner that calls the workload.</summary>
     public bool IsRunner(string methodName) => methodName.StartsWith(RunnerPrefix, StringComparison.Ordinal);
 
+    /// <summary>
+    /// Whether a runner frame is one that calls the workload (the workload loop's), not the runner's own bookkeeping
+    /// (a checkpoint's GC and its reading, a snapshot): what the latter allocates is LeakAssert's, not the workload's.
+    /// </summary>
+    public bool CallsWorkload(string methodName) => methodName.StartsWith(RunnerPrefix + "Workload", StringComparison.Ordinal);
+
     /// <summary>Whether a frame only invokes the workload: the runner's, reflection's or a registered adapter's.</summary>
     public bool IsGlue(string methodName) =>
         IsRunner(methodName) || Volatile.Read(ref glue).Any(p => methodName.StartsWith(p, StringComparison.Ordinal));
