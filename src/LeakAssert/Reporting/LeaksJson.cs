@@ -35,6 +35,12 @@ internal static class LeaksJson
         w.WriteEndObject();
     }
 
+    private static void StringOrNull(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null) w.WriteNull(name);
+        else w.WriteString(name, value);
+    }
+
     private static void Groups(Utf8JsonWriter w, string name, IReadOnlyList<LeakGroup> groups)
     {
         w.WriteStartArray(name);
@@ -48,8 +54,7 @@ internal static class LeaksJson
         w.WriteString("signature", g.Signature);
         w.WriteString("boundaryType", g.BoundaryType);
         w.WriteString("holderType", g.HolderType);
-        if (g.HolderField is null) w.WriteNull("holderField");
-        else w.WriteString("holderField", g.HolderField);
+        StringOrNull(w, "holderField", g.HolderField);
         w.WriteString("rootKind", g.RootKind.ToString());
         w.WriteString("root", g.Root);
         w.WriteNumber("count", g.Count);
@@ -68,8 +73,7 @@ internal static class LeaksJson
         {
             w.WriteStartObject();
             w.WriteString("type", n.TypeName);
-            if (n.Field is null) w.WriteNull("field");
-            else w.WriteString("field", n.Field);
+            StringOrNull(w, "field", n.Field);
             w.WriteString("role", n.Role.ToString());
             w.WriteBoolean("isUserType", n.IsUserType);
             w.WriteBoolean("isCollectionPart", n.IsCollectionPart);

@@ -84,9 +84,14 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
 
     private void DeleteDirectory()
     {
-        if (_directory is null) return;
-        try { _directory.Delete(recursive: true); }
-        catch (IOException) { /* a temp folder left behind must not fail the test; the OS cleans /tmp */ }
+        if (_directory is not null) DeleteFolder(_directory);
+    }
+
+    /// <summary>Deletes a session folder; one left behind must not fail the test (the OS cleans /tmp).</summary>
+    internal static void DeleteFolder(DirectoryInfo directory)
+    {
+        try { directory.Delete(recursive: true); }
+        catch (IOException) { /* left behind */ }
         catch (UnauthorizedAccessException) { /* likewise */ }
     }
 }

@@ -19,18 +19,16 @@ internal sealed class HeapSnapshot
     private readonly Type?[] _types;
     private readonly string[] _names;
     private readonly IReadOnlyDictionary<ulong, string> _frames;
-    private readonly HashSet<ulong> _ownFrames;
     private readonly Lock _search = new();
     private PathGroups? _groups;
     private RetentionTree? _tree;
     private PathText? _text;
 
-    private HeapSnapshot(HeapGraph graph, Type?[] types, (Dictionary<ulong, string> All, HashSet<ulong> Own) frames, TimeSpan takenIn)
+    private HeapSnapshot(HeapGraph graph, Type?[] types, IReadOnlyDictionary<ulong, string> frames, TimeSpan takenIn)
     {
         _graph = graph;
         _types = types;
-        _frames = frames.All;
-        _ownFrames = frames.Own;
+        _frames = frames;
         TakenIn = takenIn;
         // The runtime names a nested type by its own name only ("Entry[System.Int32,System.String][]"); a loaded
         // type's full name tells Dictionary's Entry from List's.
@@ -100,8 +98,7 @@ internal sealed class HeapSnapshot
         lock (_search)
         {
             var (tree, text) = Search();
-            return LeakGroups.Of(_graph, tree, text, old, middle, iterations, firstHalfIterations,
-                root => _graph.Roots[root] is { Kind: RootKind.Stack } r && _ownFrames.Contains(r.Detail));
+            return LeakGroups.Of(_graph, tree, text, old, middle, iterations, firstHalfIterations);
         }
     }
 
@@ -181,26 +178,22 @@ internal sealed class HeapSnapshot
     // stack root's ID is its frame's method, which only these can name without reading a handle that may be gone.
     // The outermost frame is left out: the runtime reports a thread's statics after its frames, and their roots
     // then carried the last frame's method here.
-    // LeakAssert's own frames are told apart: what only they hold is its bookkeeping.
-    private static (Dictionary<ulong, string> All, HashSet<ulong> Own) Frames()
+    private static Dictionary<ulong, string> Frames()
     {
         var frames = new Dictionary<ulong, string>();
-        var own = new HashSet<ulong>();
         foreach (var frame in new StackTrace().GetFrames().SkipLast(1))
         {
             if (frame.GetMethod() is not { DeclaringType: { } type } method) continue;
             try
             {
-                var handle = (ulong)method.MethodHandle.Value;
-                frames.TryAdd(handle, TypeName.Parse(TypeName.Of(type)).Qualified() + "." + method.Name);
-                if (type.Assembly == typeof(HeapSnapshot).Assembly) own.Add(handle);
+                frames.TryAdd((ulong)method.MethodHandle.Value, TypeName.Parse(TypeName.Of(type)).Qualified() + "." + method.Name);
             }
             catch (InvalidOperationException)
             {
                 // A dynamic method has no handle to match; its frame reads as "thread stack".
             }
         }
-        return (frames, own);
+        return frames;
     }
 }
 

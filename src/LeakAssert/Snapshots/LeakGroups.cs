@@ -22,19 +22,17 @@ internal sealed class LeakGroups
     private readonly HeapGraph _graph;
     private readonly RetentionTree _tree;
     private readonly PathText _text;
-    private readonly Func<int, bool> _ownRoot;
     private readonly bool[] _isNew;
     private readonly Kind[] _kinds;
     private readonly int _timerQueue = None;
     private readonly int _timerEntry = None;
 
-    private LeakGroups(HeapGraph graph, RetentionTree tree, PathText text, bool[] isNew, Func<int, bool> ownRoot)
+    private LeakGroups(HeapGraph graph, RetentionTree tree, PathText text, bool[] isNew)
     {
         _graph = graph;
         _tree = tree;
         _text = text;
         _isNew = isNew;
-        _ownRoot = ownRoot;
         _kinds = new Kind[graph.TypeNames.Length];
         for (var t = 0; t < _kinds.Length; t++)
         {
@@ -53,13 +51,12 @@ internal sealed class LeakGroups
     /// <param name="middle">The objects of a dump in the middle of the stretch, likewise; null when none was taken.</param>
     /// <param name="iterations">The iterations of the stretch.</param>
     /// <param name="firstHalfIterations">The iterations before the middle dump.</param>
-    /// <param name="ownRoot">Whether a root (its index in the graph) is a frame of LeakAssert's own.</param>
     public static Found Of(HeapGraph graph, RetentionTree tree, PathText text, AddressSet old, AddressSet? middle, int iterations,
-        int firstHalfIterations, Func<int, bool> ownRoot)
+        int firstHalfIterations)
     {
         var isNew = new bool[graph.NodeCount];
         for (var n = 0; n < isNew.Length; n++) isNew[n] = !old.Contains(graph.NodeAddress[n], graph.TypeIds[graph.NodeType[n]]);
-        return new LeakGroups(graph, tree, text, isNew, ownRoot).Find(middle, iterations, firstHalfIterations);
+        return new LeakGroups(graph, tree, text, isNew).Find(middle, iterations, firstHalfIterations);
     }
 
     private Found Find(AddressSet? middle, int iterations, int firstHalfIterations)
@@ -129,7 +126,7 @@ internal sealed class LeakGroups
             .Select(b => ToGroup(b, iterations, middle is not null)).ToList();
         var total = ranked.Sum(g => g.RetainedBytes);
         var leaks = ranked.Where(g => !IsMinor(g, total)).ToList();
-        return new Found(leaks, ranked.Where(g => IsMinor(g, total)).ToList(), oneOff.Bytes, oneOff.Objects, groups.Count - steady.Count);
+        return new Found(leaks, ranked.Where(g => IsMinor(g, total)).ToList(), oneOff.Bytes, oneOff.Objects);
     }
 
     /// <summary>
@@ -470,6 +467,6 @@ internal sealed class LeakGroups
         }
     }
 
-    /// <summary>The steady groups, largest first, the minor ones apart, and the one-off growth left out: its bytes, objects and groups.</summary>
-    internal sealed record Found(IReadOnlyList<LeakGroup> Leaks, IReadOnlyList<LeakGroup> Minor, long OneOffBytes, long OneOffObjects, int OneOffGroups);
+    /// <summary>The steady groups, largest first, the minor ones apart, and the one-off growth left out: its bytes and objects.</summary>
+    internal sealed record Found(IReadOnlyList<LeakGroup> Leaks, IReadOnlyList<LeakGroup> Minor, long OneOffBytes, long OneOffObjects);
 }

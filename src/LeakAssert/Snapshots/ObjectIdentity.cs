@@ -29,7 +29,7 @@ internal sealed class ObjectIdentity : IDisposable
         var recorder = EventPipeRecorder.TryStartMovements(directory.FullName, new PassPhases(), out problem);
         if (recorder is not null) return new ObjectIdentity(directory, recorder);
         problem = "the session that follows objects between heap snapshots did not start: " + problem;
-        Delete(directory);
+        SamplingSession.DeleteFolder(directory);
         return null;
     }
 
@@ -93,13 +93,6 @@ internal sealed class ObjectIdentity : IDisposable
         _recorder.Dispose();
         foreach (var set in _sets) set.Dispose();
         _sets.Clear();
-        Delete(_directory);
-    }
-
-    private static void Delete(DirectoryInfo directory)
-    {
-        try { directory.Delete(recursive: true); }
-        catch (IOException) { /* a temp folder left behind must not fail the test; the OS cleans /tmp */ }
-        catch (UnauthorizedAccessException) { /* likewise */ }
+        SamplingSession.DeleteFolder(_directory);
     }
 }
