@@ -380,7 +380,9 @@ internal static class ShapeScopes
 
 internal sealed class ShapeThreadWork(ManualResetEventSlim stop)
 {
-    public readonly byte[] Buffer = new byte[256];
+    // Enough for the heap's own growth to rise plainly: at 256 B a thread, a loaded run once read as levelling off,
+    // so no repeat pass and no snapshots ran.
+    public readonly byte[] Buffer = new byte[4_096];
 
     public void Run() => stop.Wait();
 }

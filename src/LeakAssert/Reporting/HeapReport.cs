@@ -44,15 +44,18 @@ internal static class HeapReport
             if (i >= TracedGroups) continue;
             lines.AddRange(LeakTrace.Lines(g, Indent));
             lines.Add(LeakTrace.Retains(g, Detail));
-            if (AllocatedAt(p.Profiles?.Diff, [g.BoundaryType, .. g.Retains.Select(t => t.TypeName)]) is { } site) lines.Add(Detail + "allocated at: " + site);
+            if (AllocatedAt(p.Profiles?.Diff, g) is { } site) lines.Add(Detail + "allocated at: " + site);
         }
         if (heap.Leaks.Count > 0) lines.Add("");
         foreach (var a in heap.AcceptedLeaks)
             lines.Add(Inv($"Accepted [{a.Group.Signature}]: {a.Group.CountPerIteration:0.##} {LeakTrace.Short(a.Group.BoundaryType)} per iteration held by {Holder(a.Group)}, {Bytes(a.Group.RetainedBytesPerIteration)} per iteration: {a.Reason}"));
-        if (heap.MinorLeaks.Count > 0)
-            lines.Add(Inv($"Smaller steady growth, not listed: +{Bytes(heap.MinorLeaks.Sum(g => g.RetainedBytes))} in {Count(heap.MinorLeaks.Count)} {(heap.MinorLeaks.Count == 1 ? "group" : "groups")} under {LeakGroups.MinorShare:0%} of the rest and under one object per {LeakGroups.MinorEvery} iterations (the .leaks.json artifact has them)."));
+        // What is not the leak gets one line: growth that came once, and steady groups too small to list beside it.
+        var minor = heap.MinorLeaks.Count == 0 ? null
+            : Inv($"+{Bytes(heap.MinorLeaks.Sum(g => g.RetainedBytes))} in {Count(heap.MinorLeaks.Count)} steady {(heap.MinorLeaks.Count == 1 ? "group" : "groups")} under {LeakGroups.MinorShare:0%} of the leaks' bytes and under one object per {LeakGroups.MinorEvery} iterations (in the .leaks.json artifact)");
         if (heap.OneOffBytes > 0)
-            lines.Add(Inv($"One-off growth, not listed: +{Bytes(heap.OneOffBytes)} in {Count(heap.OneOffObjects)} objects that {(heap.Halved ? "did not grow in proportion over the two halves of the stretch" : "no steady count per iteration added")}, as growth that comes once does (a cache warming up, metadata built when a trace session starts)."));
+            lines.Add(Inv($"One-off growth, not listed: +{Bytes(heap.OneOffBytes)} in {Count(heap.OneOffObjects)} objects that {(heap.Halved ? "did not grow in proportion over the two halves of the iterations" : "no steady count per iteration added")}, as growth that comes once does (a cache warming up, metadata built when a trace session starts){(minor is null ? "" : "; also " + minor)}."));
+        else if (minor is not null)
+            lines.Add("Smaller steady growth, not listed: " + minor + ".");
         return lines;
     }
 
@@ -80,6 +83,9 @@ internal static class HeapReport
     // The sampled site that retained most of these types (a group's boundary and what it retains): the first frame with
     // source lines (the user's code), else the leaf, with the samples behind it. Sampled type names are the runtime's
     // own, as the snapshot's are for all but nested types.
+    /// <summary>Where the sampled profile saw a group's objects allocated: its boundary type and all it retains.</summary>
+    internal static string? AllocatedAt(HeapProfile? diff, LeakGroup g) => AllocatedAt(diff, [g.BoundaryType, .. g.Retains.Select(t => t.TypeName)]);
+
     private static string? AllocatedAt(HeapProfile? diff, IReadOnlyCollection<string> typeNames)
     {
         if (diff is null) return null;

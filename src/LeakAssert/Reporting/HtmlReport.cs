@@ -149,9 +149,10 @@ internal static class HtmlReport
         {
             var g = heap.Leaks[i];
             var trace = LeakTrace.Lines(g, "").Append(LeakTrace.Retains(g, ""));
+            if (HeapReport.AllocatedAt(p.Profiles?.Diff, g) is { } site) trace = trace.Append("allocated at: " + site);
             Line(w, $"<details class=\"leak\"{(i == 0 ? " open" : "")}><summary>{E(LeakTrace.Header(i + 1, g))}</summary><pre>{E(string.Join("\n", trace))}</pre></details>");
         }
-        foreach (var line in lines.Skip(1).Where(l => l.StartsWith("Accepted", StringComparison.Ordinal) || l.StartsWith("One-off", StringComparison.Ordinal)))
+        foreach (var line in lines.Skip(1).Where(l => l.StartsWith("Accepted", StringComparison.Ordinal) || l.StartsWith("One-off", StringComparison.Ordinal) || l.StartsWith("Smaller", StringComparison.Ordinal)))
             Line(w, $"<p class=\"note\">{E(line)}</p>");
     }
 

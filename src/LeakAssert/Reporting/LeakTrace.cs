@@ -23,7 +23,7 @@ internal static class LeakTrace
     public static string Header(int rank, LeakGroup g)
     {
         var boundary = Short(g.BoundaryType);
-        var halves = g.Halves is { } h ? Inv($" ({Count(h.First)} in the first half of the stretch, {Count(h.Second)} in the second)") : "";
+        var halves = g.Halves is { } h ? Inv($" ({Count(h.First)} in the first half, {Count(h.Second)} in the second)") : "";
         var each = g.Count == 0 ? 0 : (double)g.RetainedBytes / g.Count;
         return Clip(Inv($"Leak {rank} [{g.Signature}]: each iteration adds {PerIteration(g.CountPerIteration)} {boundary}, which retains {Bytes(each)}{halves}"));
     }
