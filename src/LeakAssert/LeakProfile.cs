@@ -76,6 +76,9 @@ public sealed class LeakProfile
     /// </summary>
     public OutsideHeap? OutsideHeap => _run.OutsideHeap;
 
+    /// <summary>Why <see cref="OutsideHeap"/> is null for a measured run: the counters that could not be read.</summary>
+    public string? OutsideHeapProblem => _run.OutsideHeapProblem;
+
     /// <summary>Exact bytes allocated per measured iteration (traffic, not retention).</summary>
     public double AllocatedBytesPerIteration => _run.AllocatedBytesPerIteration;
 

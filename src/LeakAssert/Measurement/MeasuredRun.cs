@@ -53,4 +53,7 @@ internal sealed record MeasuredRun
 
     /// <summary>The counters outside the GC heap at the measured checkpoints, or null when they were not measured.</summary>
     public OutsideHeap? OutsideHeap { get; init; }
+
+    /// <summary>Why the counters outside the GC heap were not measured; null when they were.</summary>
+    public string? OutsideHeapProblem { get; init; }
 }

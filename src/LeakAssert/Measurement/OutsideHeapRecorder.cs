@@ -13,10 +13,18 @@ internal sealed class OutsideHeapRecorder
 
     private readonly int[] _iterations;
     private readonly long[] _native, _assemblies, _contexts, _threads, _handles;
-    private readonly Dictionary<(string, bool, bool, string), int> _baselineAssemblies;
-    private readonly Dictionary<string, int> _baselineThreads;
-    private readonly int _baselinePool;
+    private Dictionary<(string, bool, bool, string), int> _baselineAssemblies;
+    private Dictionary<string, int> _baselineThreads;
+    private int _baselinePool;
     private int _count;
+
+    private string? _problem;
+
+    /// <summary>Why the counters could not be read (then <see cref="Finish"/> gives null); null while they can.</summary>
+    public string? Problem => _problem;
+
+    /// <summary>For tests: runs before each reading, so that one can be made to throw.</summary>
+    internal static Action? BeforeReading { get; set; }
 
     private OutsideHeapRecorder(int checkpoints)
     {
@@ -26,11 +34,31 @@ internal sealed class OutsideHeapRecorder
         _contexts = new long[checkpoints];
         _threads = new long[checkpoints];
         _handles = new long[checkpoints];
-        // A first reading of each counter also runs its one-time costs (JIT, statics) before the baseline.
-        ReadInto(0, 0);
-        _baselineAssemblies = AssemblyCounts();
-        _baselineThreads = ThreadCounts();
-        _baselinePool = ProcessCounters.PoolThreads();
+        _baselineAssemblies = [];
+        _baselineThreads = [];
+        Guarded(() =>
+        {
+            // A first reading of each counter also runs its one-time costs (JIT, statics) before the baseline.
+            ReadInto(0, 0);
+            _baselineAssemblies = AssemblyCounts();
+            _baselineThreads = ThreadCounts();
+            _baselinePool = ProcessCounters.PoolThreads();
+        });
+    }
+
+    // A counter the OS will not give (a /proc file that cannot be read, an API that throws) costs the verdicts on the
+    // counters, which then say they were not measured, never the heap's verdict.
+    private void Guarded(Action read)
+    {
+        if (_problem is not null) return;
+        try
+        {
+            read();
+        }
+        catch (Exception e)
+        {
+            _problem = $"the counters outside the GC heap could not be read ({e.GetType().Name}: {e.Message.Split('\n', 2)[0].TrimEnd('.', ' ', '\r')})";
+        }
     }
 
     /// <summary>Starts recording; call before the baseline's forced GC, with room for every checkpoint of the measured pass.</summary>
@@ -40,11 +68,18 @@ internal sealed class OutsideHeapRecorder
     public void Record(int iteration)
     {
         if (_count == _iterations.Length) return;
-        ReadInto(_count++, iteration);
+        Guarded(() => ReadInto(_count++, iteration));
     }
 
     /// <summary>The series and what is new since the baseline; call right after the measured pass's last checkpoint.</summary>
-    public OutsideHeap Finish()
+    public OutsideHeap? Finish()
+    {
+        OutsideHeap? result = null;
+        Guarded(() => result = Read());
+        return _problem is null ? result : null;
+    }
+
+    private OutsideHeap Read()
     {
         CounterSeries Series(string name, bool bytes, long floor, long[] values) =>
             new(name, bytes, floor, Enumerable.Range(0, _count).Select(k => new CounterReading(_iterations[k], values[k])).ToArray());
@@ -76,6 +111,7 @@ internal sealed class OutsideHeapRecorder
 
     private void ReadInto(int k, int iteration)
     {
+        BeforeReading?.Invoke();
         _iterations[k] = iteration;
         _native[k] = ProcessCounters.NativeBytes();
         _assemblies[k] = ProcessCounters.Assemblies();

@@ -158,12 +158,13 @@ internal static class Runner
             Elapsed = clock.Elapsed,
             MeasuredTime = measured.Time,
             OutsideHeap = measured.OutsideHeap,
+            OutsideHeapProblem = measured.OutsideHeapProblem,
         });
     }
 
     /// <summary>The measured pass: its checkpoints are all the verdict reads.</summary>
     private sealed record MeasuredPass(int Iterations, int Warmup, List<Checkpoint> Checkpoints, DateTimeOffset BaselineAt, TimeSpan Time,
-        double AllocatedBytesPerIteration, string TrafficScope, OutsideHeap OutsideHeap)
+        double AllocatedBytesPerIteration, string TrafficScope, OutsideHeap? OutsideHeap, string? OutsideHeapProblem)
     {
         public GrowthFit Growth { get; } = GrowthFit.Of(Checkpoints);
     }
@@ -214,7 +215,7 @@ internal static class Runner
         }
         var outsideHeap = outside.Finish();
         if (options.HeapSnapshots == HeapSnapshotMode.Always) snapshots.After(iterations, "the measured iterations");
-        return new MeasuredPass(iterations, warmup, checkpoints, baselineAt, time, traffic.PerIteration(iterations), traffic.Scope, outsideHeap);
+        return new MeasuredPass(iterations, warmup, checkpoints, baselineAt, time, traffic.PerIteration(iterations), traffic.Scope, outsideHeap, outside.Problem);
     }
 
     /// <summary>
@@ -257,7 +258,7 @@ internal static class Runner
         var extra = RepeatIterations(fit, iterations, separate, sampling.IsRecording, measured.Time, options);
         // A leak of threads, handles or assemblies grows with every iteration run, towards the process's limits: the
         // repeat pass at most doubles it (its heap samples may then be fewer, and the report says so).
-        if (measured.OutsideHeap.CountsRise) extra = Math.Min(extra, iterations);
+        if (measured.OutsideHeap is not { CountsRise: false }) extra = Math.Min(extra, iterations);
         var done = iterations;
         var segments = Math.Min(RepeatSegments, extra);
         // What the middle snapshot itself leaves alive (its session's objects), read right after it and taken off the

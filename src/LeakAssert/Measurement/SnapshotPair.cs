@@ -34,13 +34,36 @@ internal sealed class SnapshotPair : IDisposable
     public static (SnapshotPair? Pair, string? Problem) Before(int startIteration)
     {
         var identity = ObjectIdentity.TryStart(out var identityProblem);
-        var snapshot = HeapSnapshot.TryTake(out var problem);
-        if (snapshot is null)
+        try
         {
+            var snapshot = Faults.Take(out var problem);
+            if (snapshot is not null) return (new SnapshotPair(snapshot, startIteration, identity, identityProblem), null);
             identity?.Dispose();
             return (null, problem);
         }
-        return (new SnapshotPair(snapshot, startIteration, identity, identityProblem), null);
+        catch (Exception e)
+        {
+            identity?.Dispose();
+            return (null, Failed("the first heap snapshot", e));
+        }
+    }
+
+    /// <summary>
+    /// "building the last heap snapshot failed (InvalidOperationException: ...)": whatever a snapshot's reading or
+    /// grouping throws costs what leaks, never the verdict, which rests on the checkpoints.
+    /// </summary>
+    private static string Failed(string what, Exception e) => $"{what} failed ({e.GetType().Name}: {e.Message.Split('\n', 2)[0].TrimEnd('.', ' ', '\r')})";
+
+    /// <summary>For tests: what takes a snapshot, so that one can be made to throw.</summary>
+    internal static class Faults
+    {
+        public static Func<HeapSnapshot?>? Snapshot { get; set; }
+
+        public static HeapSnapshot? Take(out string? problem)
+        {
+            problem = null;
+            return Snapshot is { } fake ? fake() : HeapSnapshot.TryTake(out problem);
+        }
     }
 
     /// <summary>
@@ -51,18 +74,38 @@ internal sealed class SnapshotPair : IDisposable
     public bool Middle(int iteration)
     {
         if (_identity is null || _middle is not null) return false;
-        var snapshot = HeapSnapshot.TryTake(out _);
-        if (snapshot is null) return false;
-        _middle = _identity.Keep(snapshot.Graph);
+        try
+        {
+            var snapshot = Faults.Take(out _);
+            if (snapshot is null) return false;
+            _middle = _identity.Keep(snapshot.Graph);
+            _middleTook = snapshot.TakenIn;
+        }
+        catch (Exception)
+        {
+            // Without the middle the groups fall back to a steady count per iteration, as when it was not taken.
+            return false;
+        }
         _middleIteration = iteration;
-        _middleTook = snapshot.TakenIn;
         return true;
     }
 
     /// <summary>The last snapshot and the diff over <paramref name="iterations"/>, or null with the reason.</summary>
     public (HeapDiff? Diff, string? Problem) After(int iterations, string pass, LeakOptions options)
     {
-        var snapshot = HeapSnapshot.TryTake(out var problem);
+        try
+        {
+            return TryAfter(iterations, pass, options);
+        }
+        catch (Exception e)
+        {
+            return (null, Failed("the last heap snapshot", e));
+        }
+    }
+
+    private (HeapDiff? Diff, string? Problem) TryAfter(int iterations, string pass, LeakOptions options)
+    {
+        var snapshot = Faults.Take(out var problem);
         if (snapshot is null) return (null, problem);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var diff = HeapDiff.Between(_before, snapshot, iterations, pass, [.. options.AcceptedGrowth.Select(a => (a.TypeName, a.Reason))]);

@@ -18,6 +18,12 @@ internal static class OutsideHeapReport
     /// <summary>Writes a blank line and the section, or nothing.</summary>
     public static void Write(TextWriter w, LeakProfile p, Verdict? verdict)
     {
+        if (p.OutsideHeapProblem is { } problem)
+        {
+            w.WriteLine();
+            w.WriteLine($"Outside the GC heap: not measured, because {problem}; assemblies, threads, handles and native memory were not judged.");
+            return;
+        }
         if (!Shows(p, verdict)) return;
         var o = p.OutsideHeap!;
         w.WriteLine();

@@ -32,6 +32,12 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
     /// <summary>Starts recording; on failure <see cref="Problem"/> says why and the run goes on without it.</summary>
     public bool TryStart()
     {
+        // Checked before the session costs anything: without stacks a trace names no site.
+        if (EventStacks.Problem is { } unreadable)
+        {
+            Problem ??= unreadable;
+            return false;
+        }
         lock (_gate)
         {
             // Named by process, so that a process can tell its own session folders from another LeakAssert run's.
@@ -57,20 +63,36 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
     public ProfileSet? ReadProfiles(StackTrim trim, DateTimeOffset baselineAt, DateTimeOffset endAt)
     {
         if (_recorder is null || Problem is not null) return null;
-        var result = TraceReader.Read(_recorder.TracePath, trim, Phases);
-        Problem = result.Problem;
-        if (Problem is not null) return null;
-        return Phases.Measure("profiles", () => new ProfileSet(
-            ProfileBuilder.Before(result.Allocations, baselineAt),
-            ProfileBuilder.After(result.Allocations, endAt),
-            ProfileBuilder.Diff(result.Allocations, endAt),
-            result.TotalSamples,
-            result.ForeignSamples)
+        try
         {
-            LinkedSamples = result.LinkedSamples,
-            OtherThreads = ProfileBuilder.Diff(result.OtherThreads, endAt),
-        });
+            BeforeReading?.Invoke(_recorder.TracePath);
+            var result = TraceReader.Read(_recorder.TracePath, trim, Phases);
+            Problem = result.Problem;
+            if (Problem is not null) return null;
+            return Phases.Measure("profiles", () => new ProfileSet(
+                ProfileBuilder.Before(result.Allocations, baselineAt),
+                ProfileBuilder.After(result.Allocations, endAt),
+                ProfileBuilder.Diff(result.Allocations, endAt),
+                result.TotalSamples,
+                result.ForeignSamples)
+            {
+                LinkedSamples = result.LinkedSamples,
+                OtherThreads = ProfileBuilder.Diff(result.OtherThreads, endAt),
+            });
+        }
+        catch (Exception e)
+        {
+            // The verdict never reads the trace: a trace that cannot be read (truncated, corrupt, a TraceEvent that
+            // parses it differently, a disk that filled) costs the profile, not the test.
+            Problem = $"the trace could not be read ({e.GetType().Name}: {FirstLine(e.Message)})";
+            return null;
+        }
     }
+
+    /// <summary>For tests: runs on the finished trace's path before it is read (to truncate or corrupt it).</summary>
+    internal static Action<string>? BeforeReading { get; set; }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd('.', ' ', '\r');
 
     public void Dispose()
     {
