@@ -60,6 +60,15 @@ public sealed class LeakProfile
             ? (last.Iteration - first.Iteration, last.RetainedBytes - first.RetainedBytes)
             : null;
 
+    /// <summary>The repeat pass's checkpoints from its baseline: its own, or the measured pass's last when it had none.</summary>
+    internal IReadOnlyList<Checkpoint> RepeatSeries =>
+        RepeatPassCheckpoints.Count == 0 ? []
+        : RepeatPassCheckpoints[0].Iteration == Iterations ? RepeatPassCheckpoints
+        : [Checkpoints[^1], .. RepeatPassCheckpoints];
+
+    /// <summary>The flat stretch the repeat pass ended on, or null when its last segment grew (or there was no pass).</summary>
+    internal LevelOff? LevelOff => Measurement.LevelOff.Of(Checkpoints, RepeatSeries);
+
     /// <summary>Iterations of the repeat pass, run after the measured ones.</summary>
     public int RepeatPassIterations => RepeatPassCheckpoints.Count == 0 ? 0 : RepeatPassCheckpoints[^1].Iteration - Iterations;
 

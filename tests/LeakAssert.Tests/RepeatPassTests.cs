@@ -91,6 +91,41 @@ public sealed class RepeatPassTests
         Verdict.PerIteration(p, 0.Bytes().PerIteration()).Passed.Should().BeFalse(p.Report());
     }
 
+    // A list's backing array doubling: 20 kB every other segment, flat between, 80 B an iteration on average.
+    private static readonly long[] Stairs = [.. Enumerable.Range(0, 17).Select(k => 1_000_000 + (k + 1) / 2 * 20_000L)];
+
+    [Fact]
+    public void A_flat_end_shorter_than_the_room_a_resize_left_does_not_refute_a_leak()
+    {
+        // The last doubling added 160 kB: a leak at the lower bound fills that room for 2,000 iterations and more.
+        var p = Profile(Stairs, (2_000, 1_200_000), (2_500, 1_360_000), (3_000, 1_360_000), (3_500, 1_360_100), (4_000, 1_360_000));
+
+        var verdict = Verdict.PerIteration(p, 0.Bytes().PerIteration());
+
+        verdict.Passed.Should().BeFalse("{0}\n{1}", verdict.Finding, p.Report());
+        p.Report().Should().Contain("Trend: still rising at the end, as a leak does.");
+    }
+
+    [Fact]
+    public void A_flat_end_longer_than_any_room_a_resize_left_refutes_the_staircase()
+    {
+        var p = Profile(Stairs, (2_000, 1_200_000), (2_500, 1_360_000), (3_000, 1_360_000), (8_000, 1_360_100), (14_000, 1_359_000));
+
+        var verdict = Verdict.PerIteration(p, 0.Bytes().PerIteration());
+
+        verdict.Passed.Should().BeTrue("{0}\n{1}", verdict.Finding, p.Report());
+        verdict.Finding.Should().Match("grew 80B per iteration over the measured iterations, in steps with flat stretches between, as a resizing container does; then the repeat pass rose no more than 16kB over its last 11,500 iterations, where a leak of at least * per iteration (the 99% lower bound) would have added *, more than the 312.50kB of spare room a resizing container could have held (twice its largest step): the growth levelled off", p.Report());
+    }
+
+    [Fact]
+    public void A_repeat_pass_that_grows_again_at_its_end_is_not_levelled_off()
+    {
+        var p = Profile(Stairs, (2_000, 1_200_000), (2_500, 1_360_000), (8_000, 1_360_000), (14_000, 1_520_000));
+
+        p.LevelOff.Should().BeNull(p.Report());
+        Verdict.PerIteration(p, 0.Bytes().PerIteration()).Passed.Should().BeFalse(p.Report());
+    }
+
     [Fact]
     public void A_total_bound_is_not_refuted_by_the_repeat_pass()
     {

@@ -260,6 +260,7 @@ internal static class Runner
         // repeat pass at most doubles it (its heap samples may then be fewer, and the report says so).
         if (measured.OutsideHeap is not { CountsRise: false }) extra = Math.Min(extra, iterations);
         var done = iterations;
+        var clock = Stopwatch.StartNew();
         var segments = Math.Min(RepeatSegments, extra);
         // What the middle snapshot itself leaves alive (its session's objects), read right after it and taken off the
         // checkpoints that follow: the pass's growth is the workload's alone.
@@ -275,10 +276,40 @@ internal static class Runner
             if (k == segments / 2 && k < segments && snapshots.Middle(done))
                 middleBytes = ForcedGc.RetainedBytes(sampling.IsRecording) - checkpoints[^1].RetainedBytes;
         }
+        if (segments > 0 && measured.OutsideHeap is { CountsRise: false })
+            done = await RunWhileFlat(workload, measured, options, checkpoints, separate, done, clock, middleBytes, sampling.IsRecording).ConfigureAwait(false);
         return new RepeatPass(checkpoints, profileStart, DateTimeOffset.UtcNow);
     }
 
     private const int RepeatSegments = 4;
+
+    /// <summary>
+    /// A repeat pass that ends flat, but not for long enough to rule out a leak whose container still has room
+    /// (<see cref="LevelOff"/>), runs on in one more segment as long as that needs, within the attribution budget (at
+    /// least the measured pass's time): a cache that filled and stopped stays flat and passes, a leak grows again.
+    /// </summary>
+    private static async ValueTask<int> RunWhileFlat(Workload workload, MeasuredPass measured, LeakOptions options, List<Checkpoint> checkpoints,
+        bool separate, int done, Stopwatch clock, long middleBytes, bool recording)
+    {
+        var iterations = measured.Iterations;
+        var lowerBound = measured.Growth.SlopeLowerBound99;
+        for (var more = 0; more < MaxFlatExtensions; more++)
+        {
+            IReadOnlyList<Checkpoint> series = separate ? checkpoints : [measured.Checkpoints[^1], .. checkpoints];
+            if (LevelOff.Of(measured.Checkpoints, series) is not { } flat || flat.Refutes(lowerBound, 0)) break;
+            var wanted = flat.IterationsToRefute(lowerBound) - flat.FlatIterations;
+            wanted += wanted / 8 + 1; // a margin, so that one segment settles it
+            var secondsPerIteration = clock.Elapsed.TotalSeconds / Math.Max(1, done - iterations);
+            var seconds = Math.Max(options.AttributionBudget.TotalSeconds - clock.Elapsed.TotalSeconds, measured.Time.TotalSeconds);
+            if (wanted > 64L * iterations - (done - iterations) || wanted > int.MaxValue - done || wanted * secondsPerIteration > seconds) break;
+            await workload.Run(done, (int)wanted, "repeat pass").ConfigureAwait(false);
+            done += (int)wanted;
+            checkpoints.Add(Checkpoint(checkpoints.Count + measured.Checkpoints.Count, done, ForcedGc.RetainedBytes(recording) - middleBytes));
+        }
+        return done;
+    }
+
+    private const int MaxFlatExtensions = 2;
 
     /// <summary>
     /// The run's heap snapshots: taken around the measured iterations (Always) or the repeat pass (WhenGrowing), the

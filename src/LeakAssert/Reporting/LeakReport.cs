@@ -76,6 +76,8 @@ internal static class LeakReport
             ? Inv($"Trend: not decided: {Count(p.Checkpoints.Count)} checkpoints are too few to fit a second half, so a leak and a cache that levels off look alike.")
             : p.Growth.Trend switch
             {
+                GrowthTrend.Rising when p.LevelOff is { } flat && flat.Refutes(p.Growth.SlopeLowerBound99, 0) =>
+                    Inv($"Trend: rising over the measured iterations{(flat.IsStaircase ? ", in steps" : "")}, then no higher over the last {Count(flat.FlatIterations)} iterations of the repeat pass, as a container that fills and stops is."),
                 GrowthTrend.Rising => "Trend: still rising at the end, as a leak does.",
                 GrowthTrend.Plateau => "Trend: grew, then levelled off in the second half, as a cache that fills does.",
                 _ => Inv($"Trend: flat: no steady growth beyond the {Bytes(GrowthFit.NoiseFloorBytes)} noise floor of a forced-GC measurement, with 99% confidence."),

@@ -54,6 +54,11 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
             leak = false;
             finding = $"grew {Bytes(g.SlopeBytesPerIteration)} per iteration over the measured iterations, but retained only {Bytes(pass.GrowthBytes)} over {Count(pass.Iterations)} more, where a leak of that size would have retained at least {Bytes(g.SlopeLowerBound99 * pass.Iterations)}: the growth came from something else in the process";
         }
+        else if (leak && p.LevelOff is { } flat && flat.Refutes(g.SlopeLowerBound99, bound.Size.Bytes))
+        {
+            leak = false;
+            finding = LevelledOff(g, flat, bound.Size.Bytes);
+        }
         else if (leak)
             finding = $"retained {Bytes(g.SlopeBytesPerIteration)} per iteration and still rising at the end (99% lower bounds: {Bytes(g.SlopeLowerBound99)} over the run, {Bytes(g.TailSlopeLowerBound99)} over its second half)";
         else if (g.Trend == GrowthTrend.Flat)
@@ -63,6 +68,19 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
         else
             finding = $"growth levelled off: the second half's 99% lower bound is {Bytes(g.TailSlopeLowerBound99)} per iteration";
         return new Verdict(!leak, expected, finding);
+    }
+
+    /// <summary>
+    /// "grew 448B per iteration over the measured iterations, in steps with flat stretches between, as a resizing
+    /// container does; then the repeat pass rose no more than 16kB over its last 1,375 iterations, where a leak of at
+    /// least 404B per iteration (the 99% lower bound) would have added 543kB, more than the 494kB of spare room a
+    /// resizing container could have held (twice its largest step): the growth levelled off".
+    /// </summary>
+    private static string LevelledOff(GrowthFit g, LevelOff flat, long bound)
+    {
+        var steps = flat.IsStaircase ? ", in steps with flat stretches between, as a resizing container does;" : ";";
+        var beyond = bound == 0 ? "" : $" beyond the bound";
+        return $"grew {Bytes(g.SlopeBytesPerIteration)} per iteration over the measured iterations{steps} then the repeat pass rose no more than {Bytes(GrowthFit.NoiseFloorBytes)} over its last {Count(flat.FlatIterations)} iterations, where a leak of at least {Bytes(g.SlopeLowerBound99)} per iteration (the 99% lower bound) would have added {Bytes(flat.Predicted(g.SlopeLowerBound99, bound))}{beyond}, more than the {Bytes(flat.Room)} of spare room a resizing container could have held (twice its largest step): the growth levelled off";
     }
 
     /// <summary>Why a per-iteration bound cannot be decided on so few checkpoints, and the iterations it needs.</summary>
