@@ -91,6 +91,12 @@ public sealed class LeakProfile
     /// <summary>Exact bytes allocated per measured iteration (traffic, not retention).</summary>
     public double AllocatedBytesPerIteration => _run.AllocatedBytesPerIteration;
 
+    /// <summary>Bytes other threads allocated during the measured iterations of a sync workload; null when not measured.</summary>
+    internal long? OtherThreadsAllocatedBytes => _run.OtherThreadsAllocatedBytes;
+
+    /// <summary>Whether the run was inside a test its adapter runs alone ([LeakTest]).</summary>
+    internal bool Isolated => _run.Isolated;
+
     /// <summary>Which counter measured the traffic.</summary>
     public string TrafficScope => _run.TrafficScope;
 

@@ -30,6 +30,12 @@ internal sealed record MeasuredRun
     /// <summary>Which counter measured the traffic.</summary>
     public string TrafficScope { get; init; } = "this thread, exact";
 
+    /// <summary>Bytes other threads allocated during the measured iterations of a sync workload; null when not measured.</summary>
+    public long? OtherThreadsAllocatedBytes { get; init; }
+
+    /// <summary>Whether the run was inside a test its adapter runs alone ([LeakTest]).</summary>
+    public bool Isolated { get; init; }
+
     /// <summary>The sampled profiles, or null with <see cref="SamplingProblem"/> saying why.</summary>
     public ProfileSet? Profiles { get; init; }
 

@@ -150,6 +150,8 @@ internal static class Runner
             ProfiledFromIteration = repeat.ProfileStart is null ? 0 : measured.Iterations,
             AllocatedBytesPerIteration = measured.AllocatedBytesPerIteration,
             TrafficScope = measured.TrafficScope,
+            OtherThreadsAllocatedBytes = measured.OtherThreadsAllocatedBytes,
+            Isolated = Isolation.IsIsolated,
             Profiles = profiles,
             SamplingProblem = sampling.Problem,
             MinAttributionSamples = options.MinAttributionSamples,
@@ -164,7 +166,7 @@ internal static class Runner
 
     /// <summary>The measured pass: its checkpoints are all the verdict reads.</summary>
     private sealed record MeasuredPass(int Iterations, int Warmup, List<Checkpoint> Checkpoints, DateTimeOffset BaselineAt, TimeSpan Time,
-        double AllocatedBytesPerIteration, string TrafficScope, OutsideHeap? OutsideHeap, string? OutsideHeapProblem)
+        double AllocatedBytesPerIteration, string TrafficScope, long? OtherThreadsAllocatedBytes, OutsideHeap? OutsideHeap, string? OutsideHeapProblem)
     {
         public GrowthFit Growth { get; } = GrowthFit.Of(Checkpoints);
     }
@@ -215,7 +217,7 @@ internal static class Runner
         }
         var outsideHeap = outside.Finish();
         if (options.HeapSnapshots == HeapSnapshotMode.Always) snapshots.After(iterations, "the measured iterations");
-        return new MeasuredPass(iterations, warmup, checkpoints, baselineAt, time, traffic.PerIteration(iterations), traffic.Scope, outsideHeap, outside.Problem);
+        return new MeasuredPass(iterations, warmup, checkpoints, baselineAt, time, traffic.PerIteration(iterations), traffic.Scope, traffic.OtherThreads, outsideHeap, outside.Problem);
     }
 
     /// <summary>
@@ -451,15 +453,32 @@ internal static class Runner
     }
 
     /// <summary>Exact allocation traffic of the measured iterations: this thread's counter for sync workloads, the process's for async.</summary>
+    /// <remarks>
+    /// For a sync workload the process's counter is read too: what other threads allocated meanwhile says whether
+    /// something ran beside the measurement.
+    /// </remarks>
     private sealed class TrafficMeter(bool processWide)
     {
-        private long _total, _start;
+        private long _total, _start, _process, _processStart;
 
         public string Scope => processWide ? "process-wide: other threads' allocations are included" : "this thread, exact";
 
-        public void Start() => _start = Read();
-        public void Stop() => _total += Read() - _start;
+        public void Start()
+        {
+            _processStart = GC.GetTotalAllocatedBytes(precise: false);
+            _start = Read();
+        }
+
+        public void Stop()
+        {
+            _total += Read() - _start;
+            _process += GC.GetTotalAllocatedBytes(precise: false) - _processStart;
+        }
+
         public double PerIteration(int iterations) => (double)_total / iterations;
+
+        /// <summary>Bytes other threads allocated during the measured iterations; null for an async workload, whose own continuations run on them.</summary>
+        public long? OtherThreads => processWide ? null : Math.Max(0, _process - _total);
 
         private long Read() => processWide ? GC.GetTotalAllocatedBytes(precise: true) : GC.GetAllocatedBytesForCurrentThread();
     }

@@ -67,8 +67,22 @@ internal static class LeakReport
             sentences.Add(Inv($"Set aside: between iterations {Count(step.FromIteration)} and {Count(step.ToIteration)} the heap stepped {(step.Bytes < 0 ? "down" : "up")} {Bytes(Math.Abs(step.Bytes))} beyond what every other segment grew, once, as something else in the process does; the fit above is of the rest."));
         sentences.Add(TrendSentence(p));
         sentences.Add(Inv($"Traffic: {Bytes(p.AllocatedBytesPerIteration)} allocated per iteration ({p.TrafficScope})."));
+        if (BesideOthers(p) is { } others) sentences.Add(others);
         return sentences;
     }
+
+    /// <summary>
+    /// Other threads that allocated heavily (1 MB or more) beside a sync measurement that no [LeakTest] ran alone:
+    /// what they kept is on the same heap, so the figures above may be theirs.
+    /// </summary>
+    private static string? BesideOthers(LeakProfile p)
+    {
+        if (p.Isolated || p.OtherThreadsAllocatedBytes is not { } others || others < OthersBytes) return null;
+        var own = p.AllocatedBytesPerIteration * p.Iterations;
+        return Inv($"Beside it: other threads allocated {Bytes(others)} during the measured iterations (this thread {Bytes(own)}); the heap is process-wide, so what they kept counts as growth here unless it was work this workload handed them. Measure it in a [LeakTest], which runs its test alone.");
+    }
+
+    private const long OthersBytes = 1 << 20;
 
     // With too few checkpoints the fit's trend is an artefact (no second half to fit), so the report says so instead.
     private static string TrendSentence(LeakProfile p) =>

@@ -20,7 +20,13 @@ internal abstract class FailureRecorder
     {
         var previous = current.Value;
         current.Value = recorder;
-        return new Scope(() => current.Value = previous);
+        // Adapters make a recorder current only around a test they run alone.
+        var isolated = Measurement.Isolation.Enter();
+        return new Scope(() =>
+        {
+            isolated.Dispose();
+            current.Value = previous;
+        });
     }
 
     private sealed class Scope(Action exit) : IDisposable
