@@ -162,7 +162,17 @@ public static class NativeBuffers
     {
         foreach (var buffer in Kept) Marshal.FreeHGlobal(buffer);
         Kept.Clear();
+        // glibc keeps freed 64 kB blocks in its arena: a later native leak would reuse those resident pages and not
+        // grow at all. malloc_trim hands them back.
+        if (OperatingSystem.IsLinux())
+        {
+            try { MallocTrim(0); }
+            catch (EntryPointNotFoundException) { /* not glibc */ }
+        }
     }
+
+    [DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
 
     // A byte in every page: an untouched allocation is address space, not memory.
     private static nint Allocate()

@@ -36,7 +36,7 @@ public sealed class InternalFaultTests
         profile.Profiles.Should().BeNull(profile.Report());
         profile.Report().Should().Contain("No heap profile: " + profile.SamplingProblem, profile.Report());
         var act = () => profile.Should().NotRetainMoreThan(64.Bytes().PerIteration());
-        act.Should().Throw<Xunit.Sdk.XunitException>(profile.Report()).WithMessage("*retained 1*B per iteration and still rising*");
+        act.Should().Throw<Xunit.Sdk.XunitException>(profile.Report()).WithMessage("*retained *B per iteration and still rising*");
     }
 
     [Fact]

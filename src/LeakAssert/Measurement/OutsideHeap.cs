@@ -43,7 +43,7 @@ public sealed class OutsideHeap
     /// <summary>OS threads of the process less the thread pool's, whose worker count is the pool's to grow and shrink.</summary>
     public CounterSeries Threads { get; }
 
-    /// <summary>Open handles: file descriptors on Linux, the handle count elsewhere.</summary>
+    /// <summary>Open handles: file descriptors on Linux and macOS, the handle count on Windows (the thread pool's own allowed for).</summary>
     public CounterSeries Handles { get; }
 
     /// <summary>Whether a count (assemblies, load contexts, threads, handles) rose steadily: each iteration run adds to it.</summary>
@@ -78,6 +78,12 @@ public sealed class CounterSeries
         Readings = readings;
         Growth = GrowthFit.Of(readings.Select(r => new Checkpoint(r.Iteration, r.Value)).ToArray(), noiseFloor);
     }
+
+    /// <summary>Why this platform does not measure the counter ("macOS does not give this process's handles"); null when it does.</summary>
+    public string? NotMeasured { get; init; }
+
+    /// <summary>Whether the platform measured the counter; one it did not has no readings and never reads as flat.</summary>
+    public bool IsMeasured => NotMeasured is null;
 
     /// <summary>What is counted, as the report names it: "native memory", "assemblies", ...</summary>
     public string Name { get; }

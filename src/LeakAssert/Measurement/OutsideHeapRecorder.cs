@@ -17,6 +17,7 @@ internal sealed class OutsideHeapRecorder
     private Dictionary<string, int> _baselineThreads;
     private int _baselinePool;
     private int _count;
+    private bool _nativeGiven = true, _handlesGiven = true;
 
     private string? _problem;
 
@@ -81,8 +82,12 @@ internal sealed class OutsideHeapRecorder
 
     private OutsideHeap Read()
     {
-        CounterSeries Series(string name, bool bytes, long floor, long[] values) =>
-            new(name, bytes, floor, Enumerable.Range(0, _count).Select(k => new CounterReading(_iterations[k], values[k])).ToArray());
+        // A figure the platform does not give is "not measured", with no readings: never a flat line of zeros.
+        CounterSeries Series(string name, bool bytes, long floor, long[] values, bool given = true) =>
+            new(name, bytes, floor, given ? Enumerable.Range(0, _count).Select(k => new CounterReading(_iterations[k], values[k])).ToArray() : [])
+            {
+                NotMeasured = given ? null : $"{ProcessCounters.Source.Platform} does not give this process's {name}",
+            };
 
         var newAssemblies = AssemblyCounts()
             .Select(e => (e.Key, Count: e.Value - _baselineAssemblies.GetValueOrDefault(e.Key)))
@@ -94,11 +99,11 @@ internal sealed class OutsideHeapRecorder
             .Select(e => new ThreadGroup(e.Key, e.Value - _baselineThreads.GetValueOrDefault(e.Key) - (e.Key == PoolWorkerName ? poolAdded : 0)))
             .Where(g => g.Count > 0);
         return new OutsideHeap(
-            Series("native memory", true, OutsideHeap.NativeNoiseFloorBytes, _native),
+            Series("native memory", true, OutsideHeap.NativeNoiseFloorBytes, _native, _nativeGiven),
             Series("assemblies", false, OutsideHeap.CountNoiseFloor, _assemblies),
             Series("load contexts", false, OutsideHeap.CountNoiseFloor, _contexts),
             Series("threads", false, OutsideHeap.CountNoiseFloor, _threads),
-            Series("handles", false, OutsideHeap.CountNoiseFloor, _handles),
+            Series("handles", false, OutsideHeap.CountNoiseFloor, _handles, _handlesGiven),
             MostFirst(newAssemblies, g => g.Count, g => g.Name),
             MostFirst(newThreads, g => g.Count, g => g.Name));
     }
@@ -113,11 +118,15 @@ internal sealed class OutsideHeapRecorder
     {
         BeforeReading?.Invoke();
         _iterations[k] = iteration;
-        _native[k] = ProcessCounters.NativeBytes();
+        var native = ProcessCounters.NativeBytes();
+        var handles = ProcessCounters.Handles();
+        _nativeGiven &= native is not null;
+        _handlesGiven &= handles is not null;
+        _native[k] = native ?? 0;
         _assemblies[k] = ProcessCounters.Assemblies();
         _contexts[k] = ProcessCounters.LoadContexts();
         _threads[k] = ProcessCounters.Threads();
-        _handles[k] = ProcessCounters.Handles();
+        _handles[k] = handles ?? 0;
     }
 
     private static Dictionary<(string, bool, bool, string), int> AssemblyCounts() =>

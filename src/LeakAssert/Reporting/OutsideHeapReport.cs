@@ -24,6 +24,11 @@ internal static class OutsideHeapReport
             w.WriteLine($"Outside the GC heap: not measured, because {problem}; assemblies, threads, handles and native memory were not judged.");
             return;
         }
+        if (p.OutsideHeap?.All.Where(c => !c.IsMeasured).ToList() is { Count: > 0 } unmeasured)
+        {
+            w.WriteLine();
+            w.WriteLine($"Not measured on this platform: {string.Join("; ", unmeasured.Select(c => c.NotMeasured))}. The defaults pass them; an assertion on them fails.");
+        }
         if (!Shows(p, verdict)) return;
         var o = p.OutsideHeap!;
         w.WriteLine();
@@ -31,6 +36,11 @@ internal static class OutsideHeapReport
         w.WriteLine("                   baseline          end       growth  per iteration  trend");
         foreach (var s in o.All)
         {
+            if (!s.IsMeasured)
+            {
+                w.WriteLine(Inv($"{s.Name,-13} {"not measured on this platform",-41}"));
+                continue;
+            }
             string Value(double v) => s.CountsBytes ? Bytes(v) : Rate(v);
             var first = s.Readings.Count == 0 ? 0 : s.Readings[0].Value;
             var last = s.Readings.Count == 0 ? 0 : s.Readings[^1].Value;

@@ -53,7 +53,7 @@ internal static class OutsideHeapVerdicts
     public static Verdict Handles(LeakProfile p, bool strict = true)
     {
         const string expected = "no steady growth in open handles";
-        if (Undecided(p, strict) is { } undecided) return Decide(undecided, expected);
+        if (Undecided(p, strict, s => s.Handles) is { } undecided) return Decide(undecided, expected);
         var o = p.OutsideHeap!;
         return o.Handles.IsRising
             ? Decide(false, expected, Rising(o.Handles, "kept handles open"))
@@ -65,6 +65,7 @@ internal static class OutsideHeapVerdicts
     {
         var expected = Inv($"at most {bound} of native memory growth over {Count(p.Iterations)} iterations");
         if (p.OutsideHeap is not { } o) return Decide(false, expected, NotMeasured);
+        if (!o.NativeMemory.IsMeasured) return Decide(false, expected, NotMeasuredHere(o.NativeMemory));
         var total = new ByteSize(o.NativeMemory.Total);
         return total <= bound
             ? Decide(true, expected, $"grew {total}, within the bound")
@@ -78,7 +79,7 @@ internal static class OutsideHeapVerdicts
         var expected = strict
             ? Inv($"at most {bound.Size} of native memory growth per iteration")
             : Inv($"no steady growth in native memory (beyond its {Bytes(OutsideHeap.NativeNoiseFloorBytes)} noise floor)");
-        if (Undecided(p, strict) is { } undecided) return Decide(undecided, expected);
+        if (Undecided(p, strict, s => s.NativeMemory) is { } undecided) return Decide(undecided, expected);
         var native = p.OutsideHeap!.NativeMemory;
         var g = native.Growth;
         if (native.RisesSteadilyAbove(bound.Size.Bytes))
@@ -88,10 +89,14 @@ internal static class OutsideHeapVerdicts
 
     private const string NotMeasured = "was not measured outside the GC heap";
 
+    // "was not measured on this platform: macOS does not give this process's handles".
+    private static string NotMeasuredHere(CounterSeries s) => $"was not measured on this platform: {s.NotMeasured}";
+
     // Why a verdict cannot be decided (a strict one then fails, a default passes), or null when it can.
-    private static (bool Passed, string Finding)? Undecided(LeakProfile p, bool strict)
+    private static (bool Passed, string Finding)? Undecided(LeakProfile p, bool strict, Func<OutsideHeap, CounterSeries>? counter = null)
     {
         if (p.OutsideHeap is not { } o) return (!strict, NotMeasured);
+        if (counter?.Invoke(o) is { IsMeasured: false } unmeasured) return (!strict, NotMeasuredHere(unmeasured));
         // Every counter is read at the same checkpoints: one's count is all's.
         if (!o.Threads.IsDecidable)
             return (!strict, Inv($"had only {Count(o.Threads.Readings.Count)} checkpoints over {Count(p.Iterations)} iterations, too few to tell steady growth from a one-off step: it needs at least {Count(GrowthFit.MinCheckpointsForTrend - 1)} iterations"));
