@@ -32,7 +32,7 @@ public sealed class PprofTests
         new ProfileSample([], "System.Int32[]", 1, 100, 1, 100, 1, 1, 3),
     ], new DateTimeOffset(2025, 3, 14, 15, 9, 26, 535, TimeSpan.FromHours(2)).AddTicks(8979));
 
-    [Fact]
+    [SkippableFact]
     public void A_profile_round_trips_through_pprof_bytes_with_every_field()
     {
         var original = Sample();
@@ -48,7 +48,7 @@ public sealed class PprofTests
         read.Samples[1].InuseBytesVariance.Should().Be(0);
     }
 
-    [Fact]
+    [SkippableFact]
     public void The_file_has_pprofs_heap_layout_with_shared_frames_written_once()
     {
         var p = Decode(PprofWriter.ToBytes(Sample()));
@@ -81,7 +81,7 @@ public sealed class PprofTests
         S(p.Sample[1].Label[0].Str).Should().Be("System.String");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Uncompressed_profile_proto_reads_as_pprof_reads_it()
     {
         var plain = Decode(PprofWriter.ToBytes(Sample("after"))).ToByteArray();
@@ -92,7 +92,7 @@ public sealed class PprofTests
         read.Samples.Should().BeEquivalentTo(Sample().Samples, WithinWholeBytesSquared);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Random_bytes_are_not_gzip_data()
     {
         var random = new byte[4096];
@@ -104,7 +104,7 @@ public sealed class PprofTests
         read.Should().Throw<InvalidDataException>().WithMessage("profile.pb.gz is not gzip data: expected a gzipped pprof profile (.pb.gz).");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(0.5)]
     [InlineData(0.9)]
     [InlineData(-4)]
@@ -121,7 +121,7 @@ public sealed class PprofTests
             "leak.diff.pb.gz is truncated gzip data: its compressed stream ends early; expected a complete gzipped pprof profile (.pb.gz).");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Corrupt_gzip_data_says_it_is_corrupt()
     {
         var bytes = PprofWriter.ToBytes(Sample());
@@ -133,7 +133,7 @@ public sealed class PprofTests
             "leak.diff.pb.gz is corrupt gzip data: it fails to decompress or its checksum does not match; expected a gzipped pprof profile (.pb.gz).");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gzip_that_holds_no_profile_message_is_not_a_pprof_profile()
     {
         // 0x0f opens a field with the wire type 7, which does not exist: no protobuf message starts so.
@@ -143,7 +143,7 @@ public sealed class PprofTests
             "notes.pb.gz is not a pprof profile: its gzip data does not hold a profile.proto message; expected a gzipped pprof profile (.pb.gz).");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gzip_of_text_is_not_a_pprof_profile()
     {
         var read = () => PprofReader.Read(Gzip("hello, this is not a profile\n"u8.ToArray()), "hello.pb.gz");
@@ -152,7 +152,7 @@ public sealed class PprofTests
             "hello.pb.gz is not a pprof profile: its gzip data does not hold a profile.proto message; expected a gzipped pprof profile (.pb.gz).");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gzip_of_an_empty_message_is_not_a_pprof_profile()
     {
         // drop_frames = 0: a well-formed message that has none of a profile's parts.
@@ -162,7 +162,7 @@ public sealed class PprofTests
             "nothing.pb.gz is not a pprof profile: its string table does not start with the empty string, as profile.proto requires.");
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_cpu_profile_is_not_a_heap_profile()
     {
         var cpu = new Proto.Profile { StringTable = { "", "samples", "count", "cpu", "nanoseconds" } };
@@ -175,7 +175,7 @@ public sealed class PprofTests
             "cpu.pb.gz is not a pprof profile: its sample types are samples/count, cpu/nanoseconds; expected a heap profile with alloc_objects/count, alloc_space/bytes, inuse_objects/count, inuse_space/bytes.");
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_sample_count_beyond_an_int_is_named()
     {
         var p = Decode(PprofWriter.ToBytes(Sample()));
@@ -186,7 +186,7 @@ public sealed class PprofTests
         read.Should().Throw<InvalidDataException>().WithMessage("huge.pb.gz is not a pprof profile: sample 3 has inuse_samples 1099511627776; expected a count up to 2147483647.");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Negative_counts_from_pprofs_own_base_subtraction_read_as_unknown()
     {
         // go tool pprof -proto -base before after subtracts every value, LeakAssert's counts and variance included.
@@ -199,7 +199,7 @@ public sealed class PprofTests
         (read.AllocSamples, read.InuseSamples, read.InuseBytesVariance).Should().Be((0, 49, 0.0));
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_sample_that_refers_to_a_missing_location_is_named()
     {
         var p = Decode(PprofWriter.ToBytes(Sample()));
@@ -210,7 +210,7 @@ public sealed class PprofTests
         read.Should().Throw<InvalidDataException>().WithMessage("broken.pb.gz is not a pprof profile: sample 2 refers to location 99, which the profile does not define.");
     }
 
-    [Fact]
+    [SkippableFact]
     public void An_empty_file_says_so()
     {
         var read = () => PprofReader.Read([], "empty.pb.gz");
@@ -218,7 +218,7 @@ public sealed class PprofTests
         read.Should().Throw<InvalidDataException>().WithMessage("empty.pb.gz is empty: expected a gzipped pprof profile (.pb.gz).");
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(1)]
     [InlineData(3)]
     public void A_gzip_bomb_is_refused_at_the_cap_without_being_kept(int gibibytes)
@@ -234,7 +234,7 @@ public sealed class PprofTests
             "decompressing stops past the cap and keeps nothing, where {0} GiB of zeros came out", gibibytes);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Gzip_data_of_exactly_the_cap_is_decompressed_and_read()
     {
         var read = () => PprofReader.Read(GzipOfZeros(256L << 20), "zeros.pb.gz");
@@ -243,7 +243,7 @@ public sealed class PprofTests
             "zeros.pb.gz is not a pprof profile: its gzip data does not hold a profile.proto message; expected a gzipped pprof profile (.pb.gz).");
     }
 
-    [Fact]
+    [SkippableFact]
     public void A_file_larger_than_the_cap_is_refused_before_it_is_read() => InTemporaryDirectory(directory =>
     {
         var path = Path.Combine(directory, "huge.pb.gz");
@@ -258,7 +258,7 @@ public sealed class PprofTests
         (GC.GetAllocatedBytesForCurrentThread() - allocated).Should().BeLessThan(1L << 20, "the file's length refuses it");
     });
 
-    [Fact]
+    [SkippableFact]
     public void A_directory_or_a_missing_file_is_named_in_one_sentence() => InTemporaryDirectory(directory =>
     {
         var missing = Path.Combine(directory, "nope.pb.gz");
@@ -272,7 +272,7 @@ public sealed class PprofTests
                 .Which.FileName.Should().Be(path);
     });
 
-    [Fact]
+    [SkippableFact]
     public void Files_are_written_with_their_names_and_read_back()
     {
         var directory = Directory.CreateTempSubdirectory("leakassert-pprof-");
@@ -297,7 +297,7 @@ public sealed class PprofTests
         }
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData(null, "The base name must name the files, but it is null or empty. (Parameter 'baseName')")]
     [InlineData("", "The base name must name the files, but it is null or empty. (Parameter 'baseName')")]
     [InlineData("a/b", "The base name must be a plain file name, but \"a/b\" contains the character '/', which is not allowed in file names. (Parameter 'baseName')")]
@@ -363,10 +363,10 @@ public sealed class GoPprofTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromMinutes(2);
 
-    [Fact]
+    [SkippableFact]
     public void Go_tool_pprof_opens_the_files_and_its_top_row_is_leakasserts_top_row()
     {
-        var go = FindGo();
+        var go = TestTools.Go();
         var leak = new PprofLeak();
         var profile = Leak.Profile(leak.Remember, iterations: 5_000);
         PprofLeak.Clear();
@@ -409,10 +409,10 @@ public sealed class GoPprofTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Go_tool_pprof_base_before_after_has_the_total_of_the_diff_file()
     {
-        var go = FindGo();
+        var go = TestTools.Go();
         // Before and after share stacks with different sample counts: pprof must still cancel their values, which
         // it does only for samples whose labels are equal.
         Frame leaf = new("App.Cache.Add", "App", "/src/App/Cache.cs", 42), other = new("App.Cache.Trim", "App", "/src/App/Cache.cs", 70);
@@ -453,10 +453,10 @@ public sealed class GoPprofTests(ITestOutputHelper output)
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public void Go_tool_pprof_list_puts_the_value_on_the_line_leakasserts_list_does()
     {
-        var go = FindGo();
+        var go = TestTools.Go();
         var leak = new PprofLeak();
         var profile = Leak.Profile(leak.Remember, iterations: 5_000);
         PprofLeak.Clear();
@@ -542,19 +542,6 @@ public sealed class GoPprofTests(ITestOutputHelper output)
         output.WriteLine($"$ go {string.Join(' ', start.ArgumentList)}\n{text}");
         process.ExitCode.Should().Be(0, "go {0} failed:\n{1}", string.Join(' ', start.ArgumentList), text);
         return text;
-    }
-
-    private static string FindGo()
-    {
-        var go = (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, OperatingSystem.IsWindows() ? "go.exe" : "go"))
-            .FirstOrDefault(File.Exists);
-        if (go is not null) return go;
-        // Never a silent pass: without go this test proves nothing about pprof reading the files.
-        if (Environment.GetEnvironmentVariable("CI") == "true")
-            throw new InvalidOperationException("go is required on CI to check the files with go tool pprof, but it is not on PATH: .ci/install-test-tools installs golang-go when go is missing.");
-        throw new InvalidOperationException("go tool pprof is needed: apt-get install -y golang-go");
     }
 }
 

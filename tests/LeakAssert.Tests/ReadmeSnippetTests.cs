@@ -34,7 +34,61 @@ public sealed partial class ReadmeSnippetTests
             ".ci/run must run the README's test command itself");
         File.ReadAllText(Path.Combine(root, "tests", "LeakAssert.Tests", "LeakAssert.Tests.csproj")).Should().Contain("install-test-tools",
             "the test command installs what the tests need when it is missing");
-        File.ReadAllText(Path.Combine(root, ".ci", "install-test-tools")).Should().Contain("apt-get install -y --no-install-recommends \"${missing[@]}\"");
+        File.ReadAllText(Path.Combine(root, ".ci", "install-test-tools")).Should().Contain("apt-get install -y --no-install-recommends \"${packages[@]}\"");
+    }
+
+    [Fact]
+    public void The_workflow_is_valid_yaml_and_runs_the_readme_s_test_command_on_linux_windows_and_macos()
+    {
+        var root = DemoProcessTests.RepositoryRoot();
+        var command = QuickStart().Match(File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n")).Groups["test"].Value.Trim();
+        var yaml = new YamlDotNet.RepresentationModel.YamlStream();
+        using (var reader = new StringReader(File.ReadAllText(Path.Combine(root, ".github", "workflows", "test.yml"))))
+            yaml.Load(reader);
+
+        var job = (YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlMappingNode)yaml.Documents[0].RootNode)["jobs"])["test"];
+        var matrix = (YamlDotNet.RepresentationModel.YamlMappingNode)((YamlDotNet.RepresentationModel.YamlMappingNode)job["strategy"])["matrix"];
+        ((YamlDotNet.RepresentationModel.YamlSequenceNode)matrix["os"]).Select(n => n.ToString()).Should().BeEquivalentTo("ubuntu-latest", "windows-latest", "macos-latest");
+        ((YamlDotNet.RepresentationModel.YamlSequenceNode)job["steps"]).OfType<YamlDotNet.RepresentationModel.YamlMappingNode>()
+            .Select(step => step.Children.TryGetValue(new YamlDotNet.RepresentationModel.YamlScalarNode("run"), out var run) ? run.ToString() : null)
+            .Should().Contain(command, "the workflow runs the README's test command");
+    }
+
+    [Fact]
+    public void Without_apt_get_or_brew_the_tool_installer_says_exactly_what_is_missing_and_fails_only_in_ci()
+    {
+        var root = DemoProcessTests.RepositoryRoot();
+        var bin = Directory.CreateTempSubdirectory("leakassert-nopkg-");
+        try
+        {
+            // A PATH with a shell and nothing else: no package manager, no go, no npm.
+            foreach (var tool in (string[])["bash", "id", "mkdir"])
+                File.CreateSymbolicLink(Path.Combine(bin.FullName, tool), Path.Combine("/usr/bin", tool));
+            (int Code, string Error) Run(string ci)
+            {
+                var start = new System.Diagnostics.ProcessStartInfo(Path.Combine(bin.FullName, "bash"), Path.Combine(root, ".ci", "install-test-tools"))
+                    { RedirectStandardError = true, RedirectStandardOutput = true };
+                start.Environment["PATH"] = bin.FullName;
+                start.Environment["CI"] = ci;
+                start.Environment["LEAKASSERT_TEST_TOOLS"] = Path.Combine(bin.FullName, "tools");
+                using var process = System.Diagnostics.Process.Start(start)!;
+                var error = process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                return (process.ExitCode, error);
+            }
+
+            var inCi = Run("true");
+            var outside = Run("");
+
+            inCi.Code.Should().Be(1, inCi.Error);
+            inCi.Error.Should().MatchRegex("LeakAssert's tests need (go )?(chromium )?npm, which could not be installed: neither apt-get nor Homebrew \\(brew\\) is on PATH; install Go, Node.js \\(npm\\) and Chromium, Chrome or Edge\\.");
+            outside.Code.Should().Be(0, outside.Error);
+            outside.Error.Should().Contain("The tests that need it will be skipped with that reason.");
+        }
+        finally
+        {
+            bin.Delete(recursive: true);
+        }
     }
 
     [GeneratedRegex(@"## Quick start.*?```bash\n[^\n]*\n(?<test>[^#\n]*)#", RegexOptions.Singleline)]

