@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using LeakAssert.Measurement;
+using LeakAssert.Verdicts;
 
 namespace LeakAssert;
 
@@ -16,6 +17,7 @@ public static class Leak
     public static LeakProfile Profile(Action workload, int iterations, LeakOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, iterations);
         return Runner.Run(Workload.Of(workload), iterations, o);
     }
@@ -27,6 +29,7 @@ public static class Leak
     public static LeakProfile Profile(Action workload, LeakOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, null);
         return Runner.Run(Workload.Of(workload), null, o);
     }
@@ -36,6 +39,7 @@ public static class Leak
     public static Task<LeakProfile> ProfileAsync(Func<Task> workload, LeakOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, null);
         return Runner.RunAsync(Workload.Of(workload), null, o, cancellationToken).AsTask();
     }
@@ -44,6 +48,7 @@ public static class Leak
     public static Task<LeakProfile> ProfileAsync(Func<ValueTask> workload, LeakOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, null);
         return Runner.RunAsync(Workload.Of(workload), null, o, cancellationToken).AsTask();
     }
@@ -54,6 +59,7 @@ public static class Leak
     public static Task<LeakProfile> ProfileAsync(Func<Task> workload, int iterations, LeakOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, iterations);
         return Runner.RunAsync(Workload.Of(workload), iterations, o, cancellationToken).AsTask();
     }
@@ -62,6 +68,7 @@ public static class Leak
     public static Task<LeakProfile> ProfileAsync(Func<ValueTask> workload, int iterations, LeakOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, iterations);
         return Runner.RunAsync(Workload.Of(workload), iterations, o, cancellationToken).AsTask();
     }

@@ -98,6 +98,8 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
 
     private AndConstraint<LeakProfileAssertions> Check(Func<LeakProfile, Verdict> decide, string because, object[] becauseArgs)
     {
+        // A leak assertion in a bare [LeakTest]'s flow is what makes it one.
+        FailureRecorder.NoteMeasurement();
         var verdict = Subject is null ? null : decide(Subject);
         // The assertion decides; inside a [LeakTest] the adapter's recorder keeps the evidence and names its files.
         var message = verdict is { Passed: false } ? "\n\n" + FailureMessage.For(Subject!, verdict, FailureRecorder.Current) : "";

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using LeakAssert.Measurement;
 using LeakAssert.Reporting;
 using LeakAssert.Verdicts;
@@ -39,10 +40,25 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
     }
 
     /// <summary>Why <paramref name="method"/> cannot be the workload under these settings (one sentence), or null.</summary>
-    public string? BodyProblem(string attribute, MethodInfo method) =>
-        BodyIsWorkload && method.ReturnType != typeof(void) && method.ReturnType != typeof(Task) && method.ReturnType != typeof(ValueTask)
-            ? $"{attribute}: a body that is the workload must return void, Task or ValueTask, but returns {method.ReturnType.Name}."
-            : null;
+    public string? BodyProblem(string attribute, MethodInfo method)
+    {
+        if (!BodyIsWorkload) return null;
+        if (method.ReturnType != typeof(void) && method.ReturnType != typeof(Task) && method.ReturnType != typeof(ValueTask))
+            return $"{attribute}: a body that is the workload must return void, Task or ValueTask, but returns {method.ReturnType.Name}.";
+        // An async void body returns at its first await: each iteration would be measured up to there and no further.
+        if (method.ReturnType == typeof(void) && method.GetCustomAttribute<AsyncStateMachineAttribute>() is not null)
+            return $"{attribute}: an async void body cannot be awaited, so only its part before the first await would be measured; return Task instead.";
+        return null;
+    }
+
+    /// <summary>
+    /// Why a bare [LeakTest] whose body has run fails although nothing in it did (one sentence), or null: a body that
+    /// never called Leak.Profile nor ran a leak assertion measured nothing and would pass whatever it leaks.
+    /// </summary>
+    public string? NothingMeasured(string attribute, FailureRecorder test) =>
+        BodyIsWorkload || test.Measured
+            ? null
+            : $"{attribute}: the body measured nothing, so it would pass whatever it leaks; either call Leak.Profile in the body, or set a bound (MaxRetainedBytes or MaxRetainedBytesPerIteration) to make the body the workload.";
 
     private LeakOptions Options() => new()
     {
