@@ -11,7 +11,7 @@ namespace LeakAssert.NUnit;
 /// so nothing else can grow the heap it measures. Two forms:
 /// <list type="bullet">
 /// <item><c>[LeakTest]</c>: the body calls <see cref="Leak.Profile(Action, int, LeakOptions?)"/> and asserts with
-/// <c>Should().NotRetainMoreThan(...)</c>.</item>
+/// <c>Should().NotRetainMoreThan(...)</c>; a body that measures nothing fails, saying so.</item>
 /// <item><c>[LeakTest(Iterations = 2_000, MaxRetainedBytes = 64 * 1024)]</c>: the body itself is the workload, run
 /// many times on the fixture instance NUnit created (one per fixture, as NUnit always does); [SetUp] runs once around
 /// all iterations.</item>
@@ -53,13 +53,16 @@ public sealed class LeakTestAttribute : NUnitAttribute, ISimpleTestBuilder, IApp
     public void ApplyToTest(Test test)
     {
         alone.ApplyToTest(test);
-        if (test.RunState == RunState.NotRunnable) return;
-        var name = $"[LeakTest] on {test.TypeInfo?.Name ?? test.ClassName}.{test.MethodName}";
+        var name = NameOf(test);
+        // Ours before NUnit's own reason: NUnit refuses an async void method too, in words of its own.
         var problem = Settings.Problem(name) ?? (test.Method is { } m ? Settings.BodyProblem(name, m.MethodInfo) : null);
         if (problem is null) return;
         test.RunState = RunState.NotRunnable;
         test.Properties.Set(PropertyNames.SkipReason, problem);
     }
+
+    /// <summary>"[LeakTest] on Class.Method", as every one-sentence failure of a leak test begins.</summary>
+    internal static string NameOf(ITest test) => $"[LeakTest] on {test.TypeInfo?.Name ?? test.ClassName}.{test.MethodName}";
 
     /// <inheritdoc />
     public void ApplyToContext(TestExecutionContext context) => alone.ApplyToContext(context);

@@ -10,7 +10,7 @@ namespace LeakAssert.XunitV3;
 /// in the process, so nothing else can grow the heap it measures. Two forms:
 /// <list type="bullet">
 /// <item><c>[LeakTest]</c>: the body calls <see cref="Leak.Profile(Action, int, LeakOptions?)"/> and asserts with
-/// <c>Should().NotRetainMoreThan(...)</c>.</item>
+/// <c>Should().NotRetainMoreThan(...)</c>; a body that measures nothing fails, saying so.</item>
 /// <item><c>[LeakTest(Iterations = 2_000, MaxRetainedBytes = 64 * 1024)]</c>: the body itself is the workload. One
 /// instance of the test class serves every iteration, as a long-lived service would: the constructor runs once, before
 /// the warmup, and what the body keeps in the instance's fields counts as retained.</item>

@@ -1,5 +1,7 @@
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using LeakAssert.Measurement;
+using LeakAssert.Verdicts;
 
 namespace LeakAssert;
 
@@ -16,6 +18,7 @@ public static class Leak
     public static LeakProfile Profile(Action workload, int iterations, LeakOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, iterations);
         return Runner.Run(Workload.Of(workload), iterations, o);
     }
@@ -27,6 +30,7 @@ public static class Leak
     public static LeakProfile Profile(Action workload, LeakOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, null);
         return Runner.Run(Workload.Of(workload), null, o);
     }
@@ -36,6 +40,7 @@ public static class Leak
     public static Task<LeakProfile> ProfileAsync(Func<Task> workload, LeakOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, null);
         return Runner.RunAsync(Workload.Of(workload), null, o, cancellationToken).AsTask();
     }
@@ -44,6 +49,7 @@ public static class Leak
     public static Task<LeakProfile> ProfileAsync(Func<ValueTask> workload, LeakOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, null);
         return Runner.RunAsync(Workload.Of(workload), null, o, cancellationToken).AsTask();
     }
@@ -54,6 +60,7 @@ public static class Leak
     public static Task<LeakProfile> ProfileAsync(Func<Task> workload, int iterations, LeakOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, iterations);
         return Runner.RunAsync(Workload.Of(workload), iterations, o, cancellationToken).AsTask();
     }
@@ -62,7 +69,35 @@ public static class Leak
     public static Task<LeakProfile> ProfileAsync(Func<ValueTask> workload, int iterations, LeakOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(workload);
+        FailureRecorder.NoteMeasurement();
         var o = LeakOptions.Validated(options, iterations);
         return Runner.RunAsync(Workload.Of(workload), iterations, o, cancellationToken).AsTask();
     }
+
+    // An async lambda fits Action too, as async void: Leak.Profile would return at its first await and measure only
+    // the part before it. These overloads fit it better (an async lambda's return type is Task), so the compiler picks
+    // one and refuses it with the sentence below; a lambda or method group that returns nothing still binds to Action.
+    private const string AsyncToProfile = "Leak.Profile runs a sync workload and would measure an async one only up to its first await; use await Leak.ProfileAsync(...) for an async workload.";
+
+    /// <summary>Refused at compile time: an async workload goes to <see cref="ProfileAsync(Func{Task}, int, LeakOptions?, CancellationToken)"/>.</summary>
+    [Obsolete(AsyncToProfile, error: true)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [OverloadResolutionPriority(1)]
+    public static LeakProfile Profile(Func<Task> workload, int iterations, LeakOptions? options = null) => throw new NotSupportedException(AsyncToProfile);
+
+    /// <summary>Refused at compile time: an async workload goes to <see cref="ProfileAsync(Func{Task}, LeakOptions?, CancellationToken)"/>.</summary>
+    [Obsolete(AsyncToProfile, error: true)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [OverloadResolutionPriority(1)]
+    public static LeakProfile Profile(Func<Task> workload, LeakOptions? options = null) => throw new NotSupportedException(AsyncToProfile);
+
+    /// <summary>Refused at compile time: an async workload goes to <see cref="ProfileAsync(Func{ValueTask}, int, LeakOptions?, CancellationToken)"/>.</summary>
+    [Obsolete(AsyncToProfile, error: true)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static LeakProfile Profile(Func<ValueTask> workload, int iterations, LeakOptions? options = null) => throw new NotSupportedException(AsyncToProfile);
+
+    /// <summary>Refused at compile time: an async workload goes to <see cref="ProfileAsync(Func{ValueTask}, LeakOptions?, CancellationToken)"/>.</summary>
+    [Obsolete(AsyncToProfile, error: true)]
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static LeakProfile Profile(Func<ValueTask> workload, LeakOptions? options = null) => throw new NotSupportedException(AsyncToProfile);
 }

@@ -77,28 +77,41 @@ public sealed record LeakOptions
 
     internal static LeakOptions Validated(LeakOptions? options, int? iterations)
     {
-        if (iterations is < 1 or > 100_000_000)
-            throw new ArgumentOutOfRangeException(nameof(iterations), $"iterations must be between 1 and 100,000,000, but was {iterations}.");
         var o = options ?? new LeakOptions();
+        if (Problem(o, iterations) is not { } problem) return o;
+        throw problem.Parameter == nameof(AcceptedGrowth)
+            ? new ArgumentNullException(problem.Parameter, problem.Sentence)
+            : new ArgumentOutOfRangeException(problem.Parameter, problem.Sentence);
+    }
+
+    /// <summary>
+    /// Why <paramref name="o"/> cannot run <paramref name="iterations"/> (null: a time budget chooses): the setting
+    /// at fault and one sentence naming it as <paramref name="owner"/> spells it ("LeakOptions." here, "" for a
+    /// [LeakTest] attribute's own argument); null when they can run.
+    /// </summary>
+    internal static (string Parameter, string Sentence)? Problem(LeakOptions o, int? iterations, string owner = "LeakOptions.")
+    {
+        if (iterations is < 1 or > 100_000_000)
+            return (nameof(iterations), $"iterations must be between 1 and 100,000,000, but was {iterations}.");
         if (o.Warmup is < 0 or > 100_000_000)
-            throw new ArgumentOutOfRangeException(nameof(Warmup), $"LeakOptions.Warmup must be between 0 and 100,000,000, but was {o.Warmup}.");
+            return (nameof(Warmup), $"{owner}Warmup must be between 0 and 100,000,000, but was {o.Warmup}.");
         if (o.Checkpoints is < 4 or > 1_000)
-            throw new ArgumentOutOfRangeException(nameof(Checkpoints), $"LeakOptions.Checkpoints must be between 4 and 1,000, but was {o.Checkpoints}.");
+            return (nameof(Checkpoints), $"{owner}Checkpoints must be between 4 and 1,000, but was {o.Checkpoints}.");
         if (o.AttributionBudget < TimeSpan.Zero || o.AttributionBudget > TimeSpan.FromHours(1))
-            throw new ArgumentOutOfRangeException(nameof(AttributionBudget), $"LeakOptions.AttributionBudget must be between zero and 1 hour, but was {o.AttributionBudget}.");
+            return (nameof(AttributionBudget), $"{owner}AttributionBudget must be between zero and 1 hour, but was {o.AttributionBudget}.");
         if (o.TimeBudget < MinTimeBudget || o.TimeBudget > MaxTimeBudget)
-            throw new ArgumentOutOfRangeException(nameof(TimeBudget), $"LeakOptions.TimeBudget must be between 10 ms and 1 hour, but was {o.TimeBudget}.");
+            return (nameof(TimeBudget), $"{owner}TimeBudget must be between 10 ms and 1 hour, but was {o.TimeBudget}.");
         if (o.MinAttributionSamples is < 1 or > 10_000)
-            throw new ArgumentOutOfRangeException(nameof(MinAttributionSamples), $"LeakOptions.MinAttributionSamples must be between 1 and 10,000, but was {o.MinAttributionSamples}.");
+            return (nameof(MinAttributionSamples), $"{owner}MinAttributionSamples must be between 1 and 10,000, but was {o.MinAttributionSamples}.");
         if (o.Timeout is { } timeout && timeout != System.Threading.Timeout.InfiniteTimeSpan && (timeout < TimeSpan.FromMilliseconds(100) || timeout > TimeSpan.FromHours(24)))
-            throw new ArgumentOutOfRangeException(nameof(Timeout), $"LeakOptions.Timeout must be between 100 ms and 24 hours, or Timeout.InfiniteTimeSpan for none, but was {timeout}.");
+            return (nameof(Timeout), $"{owner}Timeout must be between 100 ms and 24 hours, or Timeout.InfiniteTimeSpan for none, but was {timeout}.");
         if (!Enum.IsDefined(o.HeapSnapshots))
-            throw new ArgumentOutOfRangeException(nameof(HeapSnapshots), $"LeakOptions.HeapSnapshots must be WhenGrowing, Always or Off, but was {(int)o.HeapSnapshots}.");
+            return (nameof(HeapSnapshots), $"{owner}HeapSnapshots must be WhenGrowing, Always or Off, but was {(int)o.HeapSnapshots}.");
         if (o.AcceptedGrowth is null || o.AcceptedGrowth.Any(a => a is null))
-            throw new ArgumentNullException(nameof(AcceptedGrowth), "LeakOptions.AcceptedGrowth must be a list of AcceptedGrowth.Of<T>(reason), but it was or held null.");
+            return (nameof(AcceptedGrowth), $"{owner}AcceptedGrowth must be a list of AcceptedGrowth.Of<T>(reason), but it was or held null.");
         if (!Enum.IsDefined(o.Sampling))
-            throw new ArgumentOutOfRangeException(nameof(Sampling), $"LeakOptions.Sampling must be WhenGrowing, Always or Off, but was {(int)o.Sampling}.");
-        return o;
+            return (nameof(Sampling), $"{owner}Sampling must be WhenGrowing, Always or Off, but was {(int)o.Sampling}.");
+        return null;
     }
 }
 

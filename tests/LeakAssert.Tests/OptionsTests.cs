@@ -47,7 +47,7 @@ public sealed class OptionsTests
     [Fact]
     public async Task A_null_workload_is_refused()
     {
-        FluentActions.Invoking(() => Leak.Profile(null!, 10)).Should().Throw<ArgumentNullException>().WithParameterName("workload");
+        FluentActions.Invoking(() => Leak.Profile((Action)null!, 10)).Should().Throw<ArgumentNullException>().WithParameterName("workload");
         await FluentActions.Awaiting(() => Leak.ProfileAsync((Func<Task>)null!, 10)).Should().ThrowAsync<ArgumentNullException>();
         await FluentActions.Awaiting(() => Leak.ProfileAsync((Func<ValueTask>)null!, 10)).Should().ThrowAsync<ArgumentNullException>();
     }

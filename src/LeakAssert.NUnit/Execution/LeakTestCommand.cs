@@ -25,7 +25,7 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
         {
             LeakTestSettings.PrepareProcess();
             if (settings.BodyIsWorkload) RunBody(context, leakTest);
-            else RunInner(context);
+            else RunInner(context, leakTest);
         }
         var result = context.CurrentResult;
         foreach (var file in leakTest.Written)
@@ -35,8 +35,9 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
         return result;
     }
 
-    // NUnit records a test's exception further out; it is recorded here so the result can be completed below.
-    private void RunInner(TestExecutionContext context)
+    // NUnit records a test's exception further out; it is recorded here so the result can be completed below. A body
+    // that passed without measuring anything fails: it would pass whatever it leaks.
+    private void RunInner(TestExecutionContext context, LeakTestContext leakTest)
     {
         try
         {
@@ -46,6 +47,10 @@ internal sealed class LeakTestCommand(TestCommand inner, LeakTestSettings settin
         {
             context.CurrentResult.RecordException(e);
         }
+        var test = context.CurrentTest;
+        if (context.CurrentResult.ResultState.Status == TestStatus.Passed
+            && settings.NothingMeasured(LeakTestAttribute.NameOf(test), leakTest) is { } nothing)
+            context.CurrentResult.SetResult(ResultState.Failure, nothing, null);
     }
 
     private void RunBody(TestExecutionContext context, LeakTestContext leakTest)

@@ -26,7 +26,14 @@ internal sealed class LeakTestRunner(ITest test, IMessageBus messageBus, Type te
         using var cancel = Runner.CancelWith(CancellationTokenSource.Token);
         LeakTestSettings.PrepareProcess();
         var settings = TestMethod.GetCustomAttribute<LeakTestAttribute>()!.Settings;
-        if (!settings.BodyIsWorkload) return await base.InvokeTestMethodAsync(aggregator);
+        if (!settings.BodyIsWorkload)
+        {
+            var time = await base.InvokeTestMethodAsync(aggregator);
+            // A body that passed without measuring anything fails: it would pass whatever it leaks.
+            if (!aggregator.HasExceptions && settings.NothingMeasured($"[LeakTest] on {Test.TestCase.TestMethod.TestClass.Class.Name}.{TestMethod.Name}", context) is { } nothing)
+                aggregator.Add(new LeakTestFailedException(nothing));
+            return time;
+        }
 
         var timer = new ExecutionTimer();
         await timer.AggregateAsync(() => aggregator.RunAsync(async () =>

@@ -29,7 +29,14 @@ internal sealed class LeakTestRunner : XunitTestRunner
         {
             LeakTestSettings.PrepareProcess();
             var settings = method.GetCustomAttribute<LeakTestAttribute>()!.Settings;
-            if (!settings.BodyIsWorkload) return await base.InvokeTest(ctxt, testClassInstance);
+            if (!settings.BodyIsWorkload)
+            {
+                var time = await base.InvokeTest(ctxt, testClassInstance);
+                // A body that passed without measuring anything fails: it would pass whatever it leaks.
+                if (!ctxt.Aggregator.HasExceptions && settings.NothingMeasured($"[LeakTest] on {ctxt.Test.TestMethod.TestClass.Class.Name}.{method.Name}", context) is { } nothing)
+                    ctxt.Aggregator.Add(new LeakTestFailedException(nothing));
+                return time;
+            }
 
             var elapsed = Stopwatch.StartNew();
             await ctxt.Aggregator.RunAsync(async () =>

@@ -26,7 +26,7 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
     {
         if (bound.Bytes < 0)
             throw new ArgumentOutOfRangeException(nameof(bound), $"The bound must be zero or more bytes, but was {bound.Bytes} bytes.");
-        return Check(p => OutsideHeapVerdicts.WithDefaults(Verdict.Total(p, bound), p), because, becauseArgs);
+        return Check(p => LeakVerdict.Decide(p, bound, null), because, becauseArgs);
     }
 
     /// <summary>
@@ -38,7 +38,7 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
     {
         if (bound.Size.Bytes < 0)
             throw new ArgumentOutOfRangeException(nameof(bound), $"The bound must be zero or more bytes per iteration, but was {bound.Size.Bytes} bytes.");
-        return Check(p => OutsideHeapVerdicts.WithDefaults(Verdict.PerIteration(p, bound), p), because, becauseArgs);
+        return Check(p => LeakVerdict.Decide(p, null, bound), because, becauseArgs);
     }
 
     /// <summary>
@@ -98,9 +98,11 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
 
     private AndConstraint<LeakProfileAssertions> Check(Func<LeakProfile, Verdict> decide, string because, object[] becauseArgs)
     {
+        // A leak assertion in a bare [LeakTest]'s flow is what makes it one.
+        FailureRecorder.NoteMeasurement();
         var verdict = Subject is null ? null : decide(Subject);
         // The assertion decides; inside a [LeakTest] the adapter's recorder keeps the evidence and names its files.
-        var evidence = verdict is { Passed: false } && FailureRecorder.Current is { } recorder ? recorder.Record(Subject!, verdict) : "";
+        var message = verdict is { Passed: false } ? "\n\n" + FailureMessage.For(Subject!, verdict, FailureRecorder.Current) : "";
         Execute.Assertion
             .BecauseOf(because, becauseArgs)
             .ForCondition(Subject is not null)
@@ -108,8 +110,7 @@ public sealed class LeakProfileAssertions : ReferenceTypeAssertions<LeakProfile,
             .Then
             .ForCondition(verdict is { Passed: true })
             .FailWith("Expected {context:profile} to have {0}{reason}, but it {1}.{2}",
-                new RawText(verdict?.Bound ?? ""), new RawText(verdict?.Finding ?? ""),
-                new RawText(Subject is null || verdict is null ? "" : "\n\n" + LeakReport.ToText(Subject, verdict) + evidence));
+                new RawText(verdict?.Bound ?? ""), new RawText(verdict?.Finding ?? ""), new RawText(message));
         return new AndConstraint<LeakProfileAssertions>(this);
     }
 

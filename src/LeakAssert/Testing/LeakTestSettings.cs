@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using LeakAssert.Measurement;
 using LeakAssert.Reporting;
 using LeakAssert.Verdicts;
@@ -34,22 +35,30 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
         if (TimeBudgetSeconds is { } seconds && !(seconds >= LeakOptions.MinTimeBudget.TotalSeconds && seconds <= LeakOptions.MaxTimeBudget.TotalSeconds))
             return $"{attribute}: TimeBudgetSeconds must be between {LeakOptions.MinTimeBudget.TotalSeconds.ToString(CultureInfo.InvariantCulture)} and {LeakOptions.MaxTimeBudget.TotalSeconds.ToString(CultureInfo.InvariantCulture)}, but was {seconds.ToString(CultureInfo.InvariantCulture)}.";
         if (!BodyIsWorkload) return null;
-        try
-        {
-            LeakOptions.Validated(Options(), Iterations ?? 1);
-            return null;
-        }
-        catch (ArgumentException e)
-        {
-            return $"{attribute}: {e.Message.Replace("LeakOptions.", "", StringComparison.Ordinal).Split(" (Parameter", 2)[0]}";
-        }
+        // The attribute's own arguments are named as the attribute spells them: "Warmup", not "LeakOptions.Warmup".
+        return LeakOptions.Problem(Options(), Iterations ?? 1, owner: "") is { } problem ? $"{attribute}: {problem.Sentence}" : null;
     }
 
     /// <summary>Why <paramref name="method"/> cannot be the workload under these settings (one sentence), or null.</summary>
-    public string? BodyProblem(string attribute, MethodInfo method) =>
-        BodyIsWorkload && method.ReturnType != typeof(void) && method.ReturnType != typeof(Task) && method.ReturnType != typeof(ValueTask)
-            ? $"{attribute}: a body that is the workload must return void, Task or ValueTask, but returns {method.ReturnType.Name}."
-            : null;
+    public string? BodyProblem(string attribute, MethodInfo method)
+    {
+        if (!BodyIsWorkload) return null;
+        if (method.ReturnType != typeof(void) && method.ReturnType != typeof(Task) && method.ReturnType != typeof(ValueTask))
+            return $"{attribute}: a body that is the workload must return void, Task or ValueTask, but returns {method.ReturnType.Name}.";
+        // An async void body returns at its first await: each iteration would be measured up to there and no further.
+        if (method.ReturnType == typeof(void) && method.GetCustomAttribute<AsyncStateMachineAttribute>() is not null)
+            return $"{attribute}: an async void body cannot be awaited, so only its part before the first await would be measured; return Task instead.";
+        return null;
+    }
+
+    /// <summary>
+    /// Why a bare [LeakTest] whose body has run fails although nothing in it did (one sentence), or null: a body that
+    /// never called Leak.Profile nor ran a leak assertion measured nothing and would pass whatever it leaks.
+    /// </summary>
+    public string? NothingMeasured(string attribute, FailureRecorder test) =>
+        BodyIsWorkload || test.Measured
+            ? null
+            : $"{attribute}: the body measured nothing, so it would pass whatever it leaks; either call Leak.Profile in the body, or set a bound (MaxRetainedBytes or MaxRetainedBytesPerIteration) to make the body the workload.";
 
     private LeakOptions Options() => new()
     {
@@ -68,17 +77,9 @@ internal sealed record LeakTestSettings(int? Iterations, int? Warmup, long? MaxR
         var profile = workload.IsAsync
             ? await Runner.RunAsync(workload, Iterations, options).ConfigureAwait(false)
             : Runner.Run(workload, Iterations, options);
-        var failed = Verdicts(profile).FirstOrDefault(v => !v.Passed);
-        if (failed is null) return null;
-        return LeakReport.ToText(profile, failed).TrimEnd('\n') + "\n" + test.Record(profile, failed);
-    }
-
-    private IEnumerable<Verdict> Verdicts(LeakProfile p)
-    {
-        if (MaxRetainedBytes is { } total) yield return Verdict.Total(p, new ByteSize(total));
-        if (MaxRetainedBytesPerIteration is { } each) yield return Verdict.PerIteration(p, new ByteSize(each).PerIteration());
-        // As every leak assertion does: steady growth outside the GC heap fails the test whatever the heap's bound.
-        foreach (var outside in OutsideHeapVerdicts.Defaults(p)) yield return outside;
+        var verdict = LeakVerdict.Decide(profile, MaxRetainedBytes is { } total ? new ByteSize(total) : null,
+            MaxRetainedBytesPerIteration is { } each ? new ByteSize(each).PerIteration() : null);
+        return verdict.Passed ? null : FailureMessage.For(profile, verdict, test);
     }
 
     private static int _prepared;

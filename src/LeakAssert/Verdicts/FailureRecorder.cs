@@ -12,6 +12,22 @@ internal abstract class FailureRecorder
     /// <summary>The recorder of the running leak test, or null outside one. An AsyncLocal: it flows into the test's awaits.</summary>
     public static FailureRecorder? Current => current.Value;
 
+    private int _measured;
+
+    /// <summary>
+    /// True once the test's flow called Leak.Profile or ProfileAsync, or ran a leak assertion. A [LeakTest] whose body
+    /// did neither measured nothing, and would pass whatever the body leaks. A field of the recorder, not an AsyncLocal of
+    /// its own: a value set in an AsyncLocal by an awaited call or a task does not flow back to the test; the recorder
+    /// they share is the same object.
+    /// </summary>
+    public bool Measured => Volatile.Read(ref _measured) != 0;
+
+    /// <summary>Notes on the running leak test's recorder, if any, that a measurement or a leak assertion ran.</summary>
+    public static void NoteMeasurement()
+    {
+        if (current.Value is { } recorder) Volatile.Write(ref recorder._measured, 1);
+    }
+
     /// <summary>Keeps the evidence of a failed verdict; returns the lines the failure message ends with ("" for none). Never throws for I/O.</summary>
     public abstract string Record(LeakProfile profile, Verdict verdict);
 

@@ -20,10 +20,6 @@ internal static class OutsideHeapVerdicts
         yield return NativePerIteration(p, ByteSize.Zero.PerIteration(), strict: false);
     }
 
-    /// <summary><paramref name="heap"/> when it failed, else the first default that failed, else <paramref name="heap"/>.</summary>
-    public static Verdict WithDefaults(Verdict heap, LeakProfile p) =>
-        heap.Passed ? Defaults(p).FirstOrDefault(v => !v.Passed) ?? heap : heap;
-
     /// <summary>Fails when loaded assemblies or live load contexts rise steadily; names the new assemblies.</summary>
     public static Verdict Assemblies(LeakProfile p, bool strict = true)
     {
