@@ -83,6 +83,22 @@ public sealed class NativeLeakTests
     }
 
     [Fact]
+    public void A_thread_started_per_call_is_one_leak_the_running_thread_with_what_its_stack_holds()
+    {
+        var leaky = Leaking(() => Leak.Profile(Workers.StartAndForget, 300, Quick), Workers.Release);
+
+        var thread = leaky.Leaks.Should().ContainSingle(g => g.BoundaryType == "System.Threading.Thread", leaky.Report()).Which;
+        // Each new thread's thread-static storage is its own; its lambda's closure is on its stack only while the JIT
+        // reports it live there (not once the lambda is optimised), so only the first is always seen.
+        thread.HeldByThreads.Should().Contain(h => h.Root.StartsWith("thread statics", StringComparison.Ordinal), leaky.Report());
+        leaky.Leaks.Should().NotContain(g => g.RootKind == Snapshots.RootKind.Stack, "what the threads hold is folded into the thread leak\n{0}", leaky.Report());
+        var report = leaky.Report();
+        report.Should().MatchRegex(@"Leak 1 \[[0-9a-f]{8}\]: each iteration adds 1 Thread that keeps running, which retains", report);
+        report.Should().Contain("still running, by name: 300 x \"LeakyWorker\"", report);
+        report.Should().Contain("its thread statics (or a runtime frame) hold: 1", report);
+    }
+
+    [Fact]
     public void The_repeat_pass_of_a_thread_leak_at_most_doubles_its_threads()
     {
         // The heap grows too, so a repeat pass runs, sized for heap samples: some 1,600 iterations within the default

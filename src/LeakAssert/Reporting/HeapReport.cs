@@ -43,6 +43,7 @@ internal static class HeapReport
             lines.Add(LeakTrace.Header(i + 1, g));
             if (i >= TracedGroups) continue;
             lines.AddRange(LeakTrace.Lines(g, Indent));
+            lines.AddRange(LeakTrace.ThreadLines(g, p.OutsideHeap?.NewThreads ?? [], Detail));
             lines.Add(LeakTrace.Retains(g, Detail));
             if (AllocatedAt(p.Profiles?.Diff, g) is { } site) lines.Add(Detail + "allocated at: " + site);
         }

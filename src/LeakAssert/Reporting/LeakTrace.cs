@@ -25,7 +25,9 @@ internal static class LeakTrace
         var boundary = Short(g.BoundaryType);
         var halves = g.Halves is { } h ? Inv($" ({Count(h.First)} in the first half, {Count(h.Second)} in the second)") : "";
         var each = g.Count == 0 ? 0 : (double)g.RetainedBytes / g.Count;
-        return Clip(Inv($"Leak {rank} [{g.Signature}]: each iteration adds {PerIteration(g.CountPerIteration)} {boundary}, which retains {Bytes(each)}{halves}"));
+        // The runtime holds every running thread's Thread object: a thread that never ends is the leak.
+        var running = g.HeldByThreads.Count > 0 ? " that keeps running" : "";
+        return Clip(Inv($"Leak {rank} [{g.Signature}]: each iteration adds {PerIteration(g.CountPerIteration)} {boundary}{running}, which retains {Bytes(each)}{halves}"));
     }
 
     /// <summary>The trace: root, folded hops, holder, the new storage between, and the boundary object.</summary>
@@ -76,6 +78,24 @@ internal static class LeakTrace
             i = end;
         }
         return lines;
+    }
+
+    /// <summary>
+    /// For a group of running threads: the new threads by OS name, and what their stacks and thread statics hold
+    /// ("its thread stack holds: 1 Worker.&lt;&gt;c__DisplayClass3_0 (yours) (24B)").
+    /// </summary>
+    public static IEnumerable<string> ThreadLines(LeakGroup g, IReadOnlyList<Measurement.ThreadGroup> newThreads, string indent)
+    {
+        if (g.HeldByThreads.Count == 0) yield break;
+        if (newThreads.Count > 0)
+            yield return Clip(indent + "still running, by name: " + string.Join(", ", newThreads.Select(t => Inv($"{Count(t.Count)} x \"{t.Name}\""))));
+        foreach (var h in g.HeldByThreads)
+        {
+            var each = h.Count == 0 ? 0 : (double)h.RetainedBytes / h.Count;
+            var where = h.Root == "thread stack" ? "its thread stack holds" : "its thread statics (or a runtime frame) hold";
+            var yours = h.Path is [.., { IsUserType: true }] ? " (yours)" : "";
+            yield return Clip(Inv($"{indent}{where}: {PerIteration(h.CountPerIteration)} {Short(h.BoundaryType)}{yours} ({Bytes(each)} each)"));
+        }
     }
 
     /// <summary>"retains per iteration: 1 Byte[] (1.02kB), 1 Quote (48B)", the leading types.</summary>

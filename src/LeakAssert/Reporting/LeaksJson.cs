@@ -90,6 +90,7 @@ internal static class LeaksJson
             w.WriteEndObject();
         }
         w.WriteEndArray();
+        if (g.HeldByThreads.Count > 0) Groups(w, "heldByThreads", g.HeldByThreads);
         w.WriteEndObject();
     }
 }

@@ -55,6 +55,13 @@ public sealed record LeakGroup
 
     /// <summary>What the group retains, by type, most instances first.</summary>
     public required IReadOnlyList<RetainedType> Retains { get; init; }
+
+    /// <summary>
+    /// When the boundary objects are threads that keep running: what their stacks and thread statics hold, each a group
+    /// of its own to the heap (a thread root's objects are not reachable from its Thread object), counted in
+    /// <see cref="RetainedBytes"/>. Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<LeakGroup> HeldByThreads { get; init; } = [];
 }
 
 /// <summary>One object on a leak's path.</summary>

@@ -124,10 +124,34 @@ internal sealed class LeakGroups
         oneOff.Add(unattributed.Bytes, unattributed.Count);
         var ranked = steady.OrderByDescending(b => b.Bytes).ThenBy(b => b.Representative)
             .Select(b => ToGroup(b, iterations, middle is not null)).ToList();
+        ranked = FoldThreads(ranked);
         var total = ranked.Sum(g => g.RetainedBytes);
         var leaks = ranked.Where(g => !IsMinor(g, total)).ToList();
         return new Found(leaks, ranked.Where(g => IsMinor(g, total)).ToList(), oneOff.Bytes, oneOff.Objects);
     }
+
+    /// <summary>
+    /// A thread started per iteration and left running is three groups to the graph: its Thread object (held by the
+    /// runtime's strong handle for a running thread), what its stack holds, and its thread statics (thread roots whose
+    /// first object is new). Thread-rooted groups that grew at about the new threads' rate (within a factor of two)
+    /// are those threads' and are folded into the Thread group: one leak, with what each thread keeps.
+    /// </summary>
+    private static List<LeakGroup> FoldThreads(List<LeakGroup> ranked)
+    {
+        var threads = ranked.FirstOrDefault(g => g.BoundaryType == ThreadType && g.RootKind == RootKind.StrongHandle);
+        if (threads is null || threads.CountPerIteration <= 0) return ranked;
+        var held = ranked.Where(g => g != threads && g.RootKind == RootKind.Stack
+            && g.CountPerIteration >= threads.CountPerIteration / 2 && g.CountPerIteration <= threads.CountPerIteration * 2).ToList();
+        if (held.Count == 0) return ranked;
+        var retains = threads.Retains.Concat(held.SelectMany(h => h.Retains))
+            .GroupBy(t => t.TypeName, StringComparer.Ordinal)
+            .Select(t => new RetainedType(t.Key, t.Sum(x => x.Count), t.Sum(x => x.Bytes)))
+            .OrderByDescending(t => t.Count).ThenBy(t => t.TypeName, StringComparer.Ordinal).ToList();
+        var folded = threads with { RetainedBytes = threads.RetainedBytes + held.Sum(h => h.RetainedBytes), Retains = retains, HeldByThreads = held };
+        return [.. ranked.Where(g => !held.Contains(g)).Select(g => g == threads ? folded : g).OrderByDescending(g => g.RetainedBytes)];
+    }
+
+    private const string ThreadType = "System.Threading.Thread";
 
     /// <summary>
     /// Rare (under one boundary object per <see cref="MinorEvery"/> iterations) and either small beside the rest (under
