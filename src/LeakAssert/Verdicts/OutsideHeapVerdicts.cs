@@ -27,7 +27,7 @@ internal static class OutsideHeapVerdicts
         if (Undecided(p, strict) is { } undecided) return Decide(undecided, expected);
         var o = p.OutsideHeap!;
         if (o.Assemblies.IsRising)
-            return Decide(false, expected, $"{Rising(o.Assemblies, "loaded assemblies")}: {NewAssemblies(o)}");
+            return Decide(false, expected, $"{Rising(o.Assemblies, "loaded assemblies")}: {NewAssemblies(o)}{HeldByTheRuntime(o)}");
         if (o.LoadContexts.IsRising)
             return Decide(false, expected, $"{Rising(o.LoadContexts, "kept assembly load contexts alive")}: a collectible context is freed only once it is unloaded and nothing refers to it");
         return Decide(true, expected, $"gained {Count(o.Assemblies.Total)} assemblies and {Count(o.LoadContexts.Total)} load contexts, not a steady rise");
@@ -106,6 +106,12 @@ internal static class OutsideHeapVerdicts
     // "loaded assemblies at 1 per iteration, still rising at the end (300 over 300 iterations; 99% lower bound 1)".
     private static string Rising(CounterSeries s, string did) =>
         Inv($"{did} at {Rate(s.Growth.SlopeBytesPerIteration)} per iteration, still rising at the end ({Count(s.Total)} over {Count(s.Growth.Iterations)} iterations; 99% lower bound {Rate(s.Growth.SlopeLowerBound99)})");
+
+    // What holds a dynamic assembly that is not collectible is the runtime itself: no heap path leads to it.
+    private static string HeldByTheRuntime(OutsideHeap o) =>
+        o.NewAssemblies.Any(a => a.IsDynamic && !a.IsCollectible)
+            ? "; a dynamic assembly that is not collectible is kept by the runtime for the life of the process, so generate it once and reuse it, or define it with AssemblyBuilderAccess.RunAndCollect"
+            : "";
 
     /// <summary>"300 x GeneratedSerializer (dynamic, load context "Default")", most first, as far as the run kept them.</summary>
     internal static string NewAssemblies(OutsideHeap o) =>
