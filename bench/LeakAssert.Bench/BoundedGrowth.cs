@@ -20,7 +20,7 @@ internal static class BoundedGrowth
 
     public sealed record Row(string Name, bool Async, Func<Action> Make);
 
-    public sealed record Result(Row Row, int Runs, int Flagged, string? TypicalFinding, double MedianGrowth, double MedianLastQuarter, string Trends, double MedianTailLowerBound, int RisingInMeasuredPass, string? TypicalPass);
+    public sealed record Result(Row Row, int Runs, int Flagged, string? TypicalFinding, double MedianGrowth, double MedianLastQuarter, string Trends, double MedianTailLowerBound, int RisingInMeasuredPass, string? TypicalPass, int RisingPassed);
 
     private static readonly (string Name, Func<Action> Make)[] Workloads =
     [
@@ -63,6 +63,7 @@ internal static class BoundedGrowth
         var trends = new Dictionary<string, int>();
         var tailLowerBounds = new List<double>();
         var rising = 0;
+        var risingPassed = 0;
         string? typicalPass = null;
         for (var run = 0; run < runs; run++)
         {
@@ -80,7 +81,11 @@ internal static class BoundedGrowth
             if (Failure(p) is not { } message)
             {
                 // The verdict's own words on a pass (internal: the failure message is the public form of a fail).
-                if (risingHere) typicalPass ??= Verdicts.Verdict.PerIteration(p, 0.Bytes().PerIteration()).Finding;
+                if (risingHere)
+                {
+                    risingPassed++;
+                    typicalPass ??= Verdicts.Verdict.PerIteration(p, 0.Bytes().PerIteration()).Finding;
+                }
                 continue;
             }
             flagged++;
@@ -94,7 +99,7 @@ internal static class BoundedGrowth
             log.Flush();
         }
         return new Result(row, runs, flagged, typical, growth.Median(), lastQuarter.Median(),
-            string.Join("; ", trends.OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value}")), tailLowerBounds.Median(), rising, typicalPass);
+            string.Join("; ", trends.OrderByDescending(t => t.Value).Select(t => $"{t.Key} {t.Value}")), tailLowerBounds.Median(), rising, typicalPass, risingPassed);
     }
 
     public static string Label(Row row) => $"{row.Name}, {(row.Async ? "async" : "sync")}";
@@ -141,6 +146,9 @@ internal static class BoundedGrowth
             md.Line($"| {r.Row.Name} | {(r.Row.Async ? "async" : "sync")} | {r.Runs:N0} | {r.Flagged} | {ByteSize.Format(r.MedianGrowth)} | {ByteSize.Format(r.MedianLastQuarter)} | {r.Trends} | {r.MedianTailLowerBound:F1} B | {r.RisingInMeasuredPass} | {Cell(r)} |");
         md.Line($"| **all** | | **{results.Sum(r => r.Runs):N0}** | **{results.Sum(r => r.Flagged)}** | | | | | **{results.Sum(r => r.RisingInMeasuredPass)}** | |");
         md.Line();
+        var rising = results.Sum(r => r.RisingInMeasuredPass);
+        var refuted = results.Sum(r => r.RisingPassed);
+        md.Line($"{rising:N0} of {results.Sum(r => r.Runs):N0} runs were rising in the measured pass alone; the repeat pass refuted {refuted:N0} of them, so they passed.");
         md.Line($"Took {took.TotalMinutes:F1} minutes.{Load()}");
         md.Line();
         return text.ToString();
@@ -148,6 +156,15 @@ internal static class BoundedGrowth
 
     private static string Cell(Result r) =>
         (r.TypicalFinding is { } f ? $"flagged: {f}" : r.TypicalPass is { } p ? $"passed: {p}" : "none flagged; none rising").Replace("|", "\\|", StringComparison.Ordinal);
+
+    /// <summary><paramref name="document"/> with this section replaced, or, the first time, placed after the false-positive table.</summary>
+    public static string Into(string document, string section)
+    {
+        if (document.Contains(Heading + "\n", StringComparison.Ordinal)) return HeapSizeCost.Replace(document, Heading, section);
+        var at = document.IndexOf("## False positives\n", StringComparison.Ordinal);
+        var next = at < 0 ? -1 : document.IndexOf("\n## ", at + 1, StringComparison.Ordinal);
+        return next < 0 ? HeapSizeCost.Replace(document, Heading, section) : document[..(next + 1)] + section + document[(next + 1)..];
+    }
 
     /// <summary>The document's section under <see cref="Heading"/> as --bounded measured it, or null.</summary>
     public static string? Measured(string document)

@@ -86,7 +86,7 @@ if (args.Contains("--bounded"))
     }).ToList();
     var section = BoundedGrowth.Section(results, boundedRuns, checkpoints, BoundedGrowth.Commit(RepositoryRoot()), started.Elapsed);
     Console.Write(section);
-    File.WriteAllText(output, HeapSizeCost.Replace(File.Exists(output) ? File.ReadAllText(output) : "", BoundedGrowth.Heading, section));
+    File.WriteAllText(output, BoundedGrowth.Into(File.Exists(output) ? File.ReadAllText(output) : "", section));
     Console.WriteLine($"Wrote {output}");
     return;
 }
