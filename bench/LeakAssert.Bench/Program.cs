@@ -8,7 +8,7 @@ using LeakAssert.Reporting;
 
 // Measures LeakAssert's verdict (detection power, false positives), attribution and cost, and prints Markdown tables
 // to the console and to docs/BENCHMARKS.md. Medians and ratios, never single times.
-// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH] | --traced | --heap-size [--heap-mb 0,100,500,1536] | --exact [--checkpoints N]]
+// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH] | --traced | --heap-size [--heap-mb 0,100,500,1536] | --exact [--checkpoints N] | --bounded N [--log PATH]]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var runs = Arg("--runs", 100);
 const string ExactGrowthHeading = "## Exact retained growth";
@@ -69,10 +69,32 @@ if (args.Contains("--exact"))
     Console.WriteLine($"Wrote {output}");
     return;
 }
+// --bounded N: the bounded-growth false-positive rows alone, N runs each; replaces their own section only. Flagged
+// runs' findings go to stderr, their whole failure messages and checkpoints to --log (a temp file by default).
+if (args.Contains("--bounded"))
+{
+    var boundedRuns = Arg("--bounded", 25);
+    var logPath = BoundedLog();
+    using var log = new StreamWriter(logPath) { AutoFlush = true };
+    Console.Error.WriteLine($"Flagged runs logged to {logPath}");
+    var started = Stopwatch.StartNew();
+    var results = BoundedGrowth.Rows.Select(row =>
+    {
+        var r = BoundedGrowth.Measure(row, boundedRuns, checkpoints, log);
+        Console.Error.WriteLine($"{BoundedGrowth.Label(row)}: {r.Flagged}/{r.Runs} flagged");
+        return r;
+    }).ToList();
+    var section = BoundedGrowth.Section(results, boundedRuns, checkpoints, BoundedGrowth.Commit(RepositoryRoot()), started.Elapsed);
+    Console.Write(section);
+    File.WriteAllText(output, BoundedGrowth.Into(File.Exists(output) ? File.ReadAllText(output) : "", section));
+    Console.WriteLine($"Wrote {output}");
+    return;
+}
 // Measured apart (it needs dotnet-gcdump): the last measured section stays when the rest is measured again.
 var snapshotSection = File.Exists(output) ? SnapshotCost.Measured(File.ReadAllText(output)) : null;
 var tracedSection = File.Exists(output) ? TracedPassCost.Measured(File.ReadAllText(output)) : null;
 var heapSizeSection = File.Exists(output) ? HeapSizeCost.Measured(File.ReadAllText(output)) : null;
+var boundedSection = File.Exists(output) ? BoundedGrowth.Measured(File.ReadAllText(output)) : null;
 var clock = Stopwatch.StartNew();
 using var doc = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
 var md = new Markdown(doc);
@@ -114,9 +136,10 @@ foreach (var size in new[] { 16, 64, 256, 1_024, 16_384 })
 }
 md.Line();
 
-// 2. False positives: non-leaking workloads, 1,000 runs in all, at the same strictest bound.
+// 2. False positives: non-leaking workloads, 2,050 runs in all at --runs 100 (1,000 of them bounded growth), at the same strictest bound.
 md.Line("## False positives");
 md.Line("Runs flagged by `NotRetainMoreThan(0.Bytes().PerIteration())` on workloads that do not leak (2,000 iterations each).");
+md.Line($"The bounded-growth rows grow inside the measured pass and stop before its end ({BoundedGrowth.Heading[3..]}, below, says how and what a flagged run's verdict said).");
 md.Line();
 md.Line("| workload | sampling | runs | flagged |");
 md.Line("|---|---|---:|---:|");
@@ -140,8 +163,22 @@ foreach (var (name, make, sampling, count) in new (string, Func<Action>, Samplin
     fpFlagged += flagged;
     md.Line($"| {name} | {sampling} | {count:N0} | {flagged} |");
 }
+// Growth that stops inside the measured pass (BoundedGrowth), sync and async: 1,000 runs in all at --runs 100.
+var boundedCount = Math.Max(1, runs * 5 / 4);
+using (var log = new StreamWriter(BoundedLog()) { AutoFlush = true })
+{
+    foreach (var row in BoundedGrowth.Rows)
+    {
+        var r = BoundedGrowth.Measure(row, boundedCount, checkpoints, log);
+        fpTotal += r.Runs;
+        fpFlagged += r.Flagged;
+        md.Line($"| bounded growth: {row.Name}, {(row.Async ? "async" : "sync")} | Off | {r.Runs:N0} | {r.Flagged} |");
+    }
+}
 md.Line($"| **all** | | **{fpTotal:N0}** | **{fpFlagged}** |");
 md.Line();
+// The bounded-growth rows measured apart by --bounded, with what the verdict said of flagged runs.
+if (boundedSection is not null) doc.Write(boundedSection);
 
 // 3. Attribution: top's first row and the sampled inuse_space error, without extra attribution iterations.
 md.Line("## Attribution");
@@ -269,7 +306,7 @@ md.Line("|---|---|---|");
 md.Line($"| fixed cost <= 300 ms warm | {fixedCost[SamplingMode.WhenGrowing]:F0} ms median by default for a run without growth; {fixedCost[SamplingMode.Always]:F0} ms for a run that opens the session (Always, or a leak's attribution pass) | {(fixedCost[SamplingMode.WhenGrowing] <= 300 ? "yes" : "no")} by default; {(fixedCost[SamplingMode.Always] <= 300 ? "yes" : "no")} with the session |");
 md.Line($"| per-iteration overhead <= 10% | ratios {string.Join(", ", overheads.Select(o => o.ToString("F2", CultureInfo.InvariantCulture)))} (default mode) | {(overheads.All(o => o <= 1.10) ? "yes" : "no")} |");
 md.Line($"| top row 1 correct >= 95% for leaks >= 1 MB | 1 MB: {attribution["1 MB"]:P0}, 10 MB: {attribution["10 MB"]:P0} | {(attribution.Values.All(v => v >= 0.95) ? "yes" : "no")} |");
-md.Line($"| 0 false positives in 1,000 non-leaking runs | {fpFlagged} in {fpTotal:N0} | {(fpFlagged == 0 && fpTotal >= 1_000 ? "yes" : fpFlagged == 0 ? "none flagged, fewer runs" : "no")} |");
+md.Line($"| 0 false positives in 2,000 non-leaking runs, bounded growth included | {fpFlagged} in {fpTotal:N0} | {(fpFlagged == 0 && fpTotal >= 2_000 ? "yes" : fpFlagged == 0 ? "none flagged, fewer runs" : "no")} |");
 md.Line($"| >= 99% detection of 64 B/iteration at <= 10k iterations | {detected64.Flagged}/{detected64.Runs} runs at 1k and 10k | {(detected64.Flagged >= 0.99 * detected64.Runs ? "yes" : "no")} |");
 md.Line();
 md.Line($"Took {clock.Elapsed.TotalMinutes:F1} minutes.");
@@ -292,6 +329,8 @@ static bool Flags(LeakProfile p, PerIterationBound bound)
     try { p.Should().NotRetainMoreThan(bound); return false; }
     catch (FluentAssertions.Execution.AssertionFailedException) { return true; }
 }
+
+string BoundedLog() => ArgText("--log", null) ?? Path.Combine(Path.GetTempPath(), "leakassert-bounded-flagged.log");
 
 int Arg(string name, int fallback) => ArgText(name, null) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
