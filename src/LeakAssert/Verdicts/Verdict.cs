@@ -52,7 +52,7 @@ internal sealed record Verdict(bool Passed, string Bound, string Finding)
         if (leak && p.RepeatPass is { } pass && NotRepeated(g, bound.Size.Bytes, pass))
         {
             leak = false;
-            finding = $"grew {Bytes(g.SlopeBytesPerIteration)} per iteration over the measured iterations, but retained only {Bytes(pass.GrowthBytes)} over {Count(pass.Iterations)} more, where a leak of that size would have retained at least {Bytes(g.SlopeLowerBound99 * pass.Iterations)}: the growth came from something else in the process";
+            finding = $"grew {Bytes(g.SlopeBytesPerIteration)} per iteration over the measured iterations, but retained only {Bytes(pass.GrowthBytes)} over {Count(pass.Iterations)} more, where a leak of that size would have retained at least {Bytes(g.SlopeLowerBound99 * pass.Iterations)}: the growth did not repeat (a cache that filled, or something else in the process)";
         }
         else if (leak && p.LevelOff is { } flat && flat.Refutes(g.SlopeLowerBound99, bound.Size.Bytes))
         {
