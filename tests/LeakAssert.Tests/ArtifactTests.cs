@@ -28,7 +28,8 @@ public sealed class ArtifactTests : IDisposable
         using (LeakTestContext.Enter(context))
             message = FluentActions.Invoking(() => profile.Should().NotRetainMoreThan(16.KB())).Should().Throw<XunitException>(profile.Report()).Which.Message;
 
-        var folder = Path.Combine(_root, "CartTests.Adding_items");
+        // The suffix is the first 8 hex digits of SHA-256("CartTests.Adding_items"): the same on every run and machine.
+        var folder = Path.Combine(_root, "CartTests.Adding_items-6c663b3c");
         var expected = new[] { "report.txt", "report.html", "leaks.json", "before.pb.gz", "after.pb.gz", "diff.pb.gz" }
             .Select(kind => Path.Combine(folder, $"CartTests.Adding_items.{kind}")).ToArray();
         context.WrittenFiles.Should().BeEquivalentTo(expected);
@@ -143,6 +144,32 @@ public sealed class ArtifactTests : IDisposable
     [InlineData("CartTests", "Adding", "a/b:c", "CartTests.Adding(a_b_c)")]
     [InlineData("CartTests", "Adding", null, "CartTests.Adding")]
     [InlineData("Outer+Inner", "Run", "\"x\"", "Outer+Inner.Run(_x_)")]
-    public void Folder_names_keep_class_method_and_arguments_with_unsafe_characters_replaced(string type, string method, string? arguments, string expected) =>
-        Path.GetFileName(ArtifactWriter.FolderFor(new LeakTestContext(type, method, arguments))).Should().Be(expected);
+    [InlineData("CartTests", "Adding", "a?b*c<d>e|f\\g\th", "CartTests.Adding(a_b_c_d_e_f_g_h)")]
+    [InlineData("CartTests", "Adding", "x.", "CartTests.Adding(x.)")]
+    [InlineData("CON", "Run", null, "CON_.Run")]
+    [InlineData("nul ", "Run", "1", "nul_ .Run(1)")]
+    [InlineData("Com1", "Run", null, "Com1_.Run")]
+    [InlineData("CONSOLE", "Run", null, "CONSOLE.Run")]
+    public void Folder_names_keep_class_method_and_arguments_with_what_Windows_refuses_replaced(string type, string method, string? arguments, string expected)
+    {
+        var context = new LeakTestContext(type, method, arguments);
+
+        var folder = Path.GetFileName(ArtifactWriter.FolderFor(context));
+
+        folder.Should().MatchRegex($"^{System.Text.RegularExpressions.Regex.Escape(expected)}-[0-9a-f]{{8}}$");
+        ArtifactWriter.Sanitize(context.TestName).Should().Be(expected, "the files in the folder are named after the test too");
+    }
+
+    [Theory]
+    [InlineData("abc", "ABC")]
+    [InlineData("abc", "Abc")]
+    [InlineData("a/b", "a:b")]
+    public void Data_rows_differing_only_in_case_or_in_replaced_characters_get_folders_apart_on_case_insensitive_file_systems(string one, string other)
+    {
+        string Folder(string arguments) => Path.GetFileName(ArtifactWriter.FolderFor(new LeakTestContext("CartTests", "Adding", arguments)));
+
+        Folder(one).Should().NotBeEquivalentTo(Folder(other), "Windows and macOS would write both rows into one folder");
+        Folder(one).Should().Be(Folder(one), "the same test always writes to the same folder");
+        Folder(one).Should().StartWith(ArtifactWriter.Sanitize($"CartTests.Adding({one})"), "the folder stays readable");
+    }
 }

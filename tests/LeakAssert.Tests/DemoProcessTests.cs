@@ -79,7 +79,8 @@ public sealed class DemoProcessTests
             process.Kill(entireProcessTree: true);
             throw new TimeoutException("the demo did not finish within 3 minutes");
         }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        // The demo writes the platform's newline; the checks split on "\n".
+        return (process.ExitCode, (stdout.Result + stderr.Result).ReplaceLineEndings("\n"));
     }
 
     internal static string RepositoryRoot()

@@ -66,9 +66,9 @@ public abstract class FrameworkAdapterTests
             result.StackTrace.Should().NotContain("FluentAssertions.").And.NotContain("LeakAssert.Assertions.");
             AssertAttachments(result, listed);
         }
-        // Folder per test, named {Class}.{Method}.
+        // Folder per test, named {Class}.{Method}-{hash of the exact name}.
         Directory.GetDirectories(artifacts).Select(Path.GetFileName).Should().HaveCount(2)
-            .And.OnlyContain(d => d!.Contains(".Demonstration_", StringComparison.Ordinal));
+            .And.OnlyContain(d => System.Text.RegularExpressions.Regex.IsMatch(d!, @"\.Demonstration_\w+-[0-9a-f]{8}$"));
     }
 
     protected virtual void AssertAttachments(ChildTestResult result, IReadOnlyList<string> files) { }

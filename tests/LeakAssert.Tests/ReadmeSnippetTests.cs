@@ -9,12 +9,12 @@ public sealed partial class ReadmeSnippetTests
     public void Every_snippet_in_the_README_appears_in_its_sample_file_line_for_line()
     {
         var root = DemoProcessTests.RepositoryRoot();
-        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        var readme = ReadText(Path.Combine(root, "README.md"));
         var snippets = Snippet().Matches(readme);
         snippets.Should().HaveCountGreaterThanOrEqualTo(2, "README shows the xUnit and NUnit samples");
         foreach (Match snippet in snippets)
         {
-            var source = Lines(File.ReadAllText(Path.Combine(root, snippet.Groups["file"].Value)));
+            var source = Lines(ReadText(Path.Combine(root, snippet.Groups["file"].Value)));
             var lines = Lines(snippet.Groups["code"].Value);
             var first = Array.IndexOf(source, lines[0]);
             first.Should().BeGreaterThanOrEqualTo(0, $"README's snippet from {snippet.Groups["file"].Value} starts with a line of that file: {lines[0]}");
@@ -26,7 +26,7 @@ public sealed partial class ReadmeSnippetTests
     public void CI_runs_exactly_the_test_command_the_README_gives()
     {
         var root = DemoProcessTests.RepositoryRoot();
-        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        var readme = ReadText(Path.Combine(root, "README.md"));
         var command = QuickStart().Match(readme).Groups["test"].Value.Trim();
 
         command.Should().Be("dotnet test -c Release", "the quick start's second command runs the tests");
@@ -93,6 +93,9 @@ public sealed partial class ReadmeSnippetTests
 
     [GeneratedRegex(@"## Quick start.*?```bash\n[^\n]*\n(?<test>[^#\n]*)#", RegexOptions.Singleline)]
     private static partial Regex QuickStart();
+
+    // The patterns match "\n" only: a checkout that gave the files CRLF reads the same.
+    private static string ReadText(string path) => File.ReadAllText(path).ReplaceLineEndings("\n");
 
     private static string[] Lines(string text) => text.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
 

@@ -37,7 +37,7 @@ public sealed class XunitV3AdapterTests
             // No frames of LeakAssert or FluentAssertions: the report is the message.
             result.StackTrace.Should().NotContain("at FluentAssertions.").And.NotContain("at LeakAssert.");
             var listed = result.Message.Split('\n').SkipWhile(l => l.Trim() != "Artifacts:").Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
-            listed.Should().HaveCount(6, result.Message).And.OnlyContain(f => f.StartsWith(Path.Combine(artifacts, "ReportTests." + name), StringComparison.Ordinal) && File.Exists(f));
+            listed.Should().HaveCount(6, result.Message).And.OnlyContain(f => f.StartsWith(Path.Combine(artifacts, $"ReportTests.{name}-"), StringComparison.Ordinal) && File.Exists(f));
             File.ReadAllText(listed.Single(f => f.EndsWith(".report.txt", StringComparison.Ordinal))).Should().StartWith("FAILED: expected at most 64B");
             // Attached to the result with the same names (the HTML report's marked apart from the text one), and
             // named in the test's output.

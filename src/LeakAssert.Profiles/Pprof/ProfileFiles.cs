@@ -18,6 +18,10 @@ public static class PprofFiles
     /// files of those names. The diff holds after-minus-before values, negative ones included.
     /// </summary>
     /// <returns>The full paths of the three files.</returns>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="baseName"/> is empty or no file name on some OS (a character such as ':' or '/', or a device name
+    /// such as CON); the same names are refused on every OS.
+    /// </exception>
     public static (string Before, string After, string Diff) Write(ProfileSet profiles, string directory, string baseName)
     {
         ArgumentNullException.ThrowIfNull(profiles);
@@ -25,10 +29,10 @@ public static class PprofFiles
             throw new ArgumentException("The directory must be a path, but it is null or empty.", nameof(directory));
         if (string.IsNullOrWhiteSpace(baseName))
             throw new ArgumentException("The base name must name the files, but it is null or empty.", nameof(baseName));
-        // Both separators are refused on every platform so that a base name never reaches into another directory.
-        var invalid = baseName.IndexOfAny([.. Path.GetInvalidFileNameChars(), '/', '\\']);
-        if (invalid >= 0)
-            throw new ArgumentException($"The base name must be a plain file name, but \"{baseName}\" contains the character {Describe(baseName[invalid])}, which is not allowed in file names.", nameof(baseName));
+        // One set of rules on every OS (Windows' own), so that a name that works here works on any machine; the
+        // separators among them keep a base name from reaching into another directory.
+        if (PortableFileName.Problem(baseName + DiffSuffix) is { } problem)
+            throw new ArgumentException($"The base name must be a file name every OS accepts ({PortableFileName.Allowed}), but \"{baseName}\" {problem}.", nameof(baseName));
 
         var root = Directory.CreateDirectory(directory).FullName;
         var paths = (
@@ -61,6 +65,4 @@ public static class PprofFiles
             throw new ArgumentException("The path must name a .pb.gz file, but it is null or empty.", nameof(path));
         return PprofReader.Read(path);
     }
-
-    private static string Describe(char c) => char.IsControl(c) ? $"U+{(int)c:X4}" : $"'{c}'";
 }

@@ -9,8 +9,9 @@ namespace LeakAssert.Artifacts;
 
 /// <summary>
 /// Writes a failing leak test's evidence into one folder per test,
-/// <c>{root}/{Class}.{Method}/{Class}.{Method}.{kind}.{ext}</c>: the text and HTML reports and, when a profile was
-/// taken, the before/after/diff pprof files. The root is <c>TestResults/LeakAssert</c> under the test project, or
+/// <c>{root}/{Class}.{Method}-{hash}/{Class}.{Method}.{kind}.{ext}</c>: the text and HTML reports and, when a profile was
+/// taken, the before/after/diff pprof files. The hash is of the exact test name, so that data rows differing only in
+/// case (or in characters replaced to make the name portable) get folders of their own on Windows and macOS too. The root is <c>TestResults/LeakAssert</c> under the test project, or
 /// <see cref="RootVariable"/> when set.
 /// </summary>
 internal static class ArtifactWriter
@@ -95,7 +96,7 @@ internal static class ArtifactWriter
         var longest = Encoding.UTF8.GetByteCount(ArtifactKind.Longest.FileName(name));
         if (longest > MaxSegmentBytes)
             throw new PathTooLongException($"the artifact file name for {test.TestName} is {longest} bytes, over the {MaxSegmentBytes} a file system accepts; shorten the test's class or method name, or its data row's arguments.");
-        var folder = Path.Combine(Root(), name);
+        var folder = Path.Combine(Root(), $"{name}-{Hash(test.TestName)}");
         var path = Path.Combine(folder, ArtifactKind.Longest.FileName(name));
         if (path.Length > MaxPathChars)
             throw new PathTooLongException($"the artifact path {path} is {path.Length} characters, over {MaxPathChars}; set {RootVariable} to a shorter directory.");
@@ -148,11 +149,11 @@ internal static class ArtifactWriter
         }
     }
 
-    /// <summary>Characters no file system takes become '_'; the name stays readable.</summary>
-    internal static string Sanitize(string name)
-    {
-        var invalid = new HashSet<char>([.. Path.GetInvalidFileNameChars(), '/', '\\', ':', '*', '?', '"', '<', '>', '|']);
-        var chars = name.Select(c => invalid.Contains(c) || char.IsControl(c) ? '_' : c).ToArray();
-        return new string(chars).Trim().TrimEnd('.');
-    }
+    /// <summary>Characters or names some file system refuses are replaced; the name stays readable.</summary>
+    internal static string Sanitize(string name) => PortableFileName.Replace(name.TrimStart());
+
+    // Eight hex digits of SHA-256: stable across runs and runtimes (string.GetHashCode is not), and lowercase, so
+    // the suffix itself cannot differ only in case.
+    private static string Hash(string name) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..8];
 }

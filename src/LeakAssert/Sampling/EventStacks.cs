@@ -13,7 +13,8 @@ namespace LeakAssert.Sampling;
 /// </summary>
 internal static unsafe class EventStacks
 {
-    private const ushort StackTrace64 = 6; // EVENT_HEADER_EXT_TYPE_STACK_TRACE64
+    // A 64-bit process's stacks come as STACK_TRACE64, a 32-bit one's (win-x86) as STACK_TRACE32.
+    private const ushort StackTrace32 = 5, StackTrace64 = 6; // EVENT_HEADER_EXT_TYPE_STACK_TRACE32, _STACK_TRACE64
 
     /// <summary>The private field of <see cref="TraceEvent"/> that points at its native event record.</summary>
     internal const string RecordField = "eventRecord";
@@ -65,16 +66,29 @@ internal static unsafe class EventStacks
         var count = *(ushort*)(record + l.CountOffset);
         var items = *(byte**)(record + l.ItemsOffset);
         for (var i = 0; i < count; i++)
-        {
-            var item = items + i * l.ItemSize;
-            if (*(ushort*)(item + l.TypeOffset) != StackTrace64) continue;
-            // The data is a 64-bit match id, then the addresses.
-            var frames = (*(ushort*)(item + l.SizeOffset) - sizeof(ulong)) / sizeof(ulong);
-            if (frames <= 0) return null;
-            var addresses = (ulong*)(*(ulong*)(item + l.DataOffset)) + 1;
-            return new ReadOnlySpan<ulong>(addresses, frames).ToArray();
-        }
+            if (StackOf((nint)(items + i * l.ItemSize), l) is { } stack) return stack.Length > 0 ? stack : null;
         return null;
+    }
+
+    /// <summary>
+    /// The addresses of one extended data item at <paramref name="item"/>, leaf first, 32-bit ones widened; null when
+    /// the item is no stack, empty when it is one without frames.
+    /// </summary>
+    internal static ulong[]? StackOf(nint item, Layout l)
+    {
+        var at = (byte*)item;
+        var type = *(ushort*)(at + l.TypeOffset);
+        if (type is not (StackTrace32 or StackTrace64)) return null;
+        // The data is a 64-bit match id, then the addresses.
+        var width = type == StackTrace64 ? sizeof(ulong) : sizeof(uint);
+        var frames = (*(ushort*)(at + l.SizeOffset) - sizeof(ulong)) / width;
+        if (frames <= 0) return [];
+        var addresses = (byte*)(nuint)(*(ulong*)(at + l.DataOffset)) + sizeof(ulong);
+        if (type == StackTrace64) return new ReadOnlySpan<ulong>(addresses, frames).ToArray();
+        var wide = new ulong[frames];
+        var narrow = new ReadOnlySpan<uint>(addresses, frames);
+        for (var i = 0; i < frames; i++) wide[i] = narrow[i];
+        return wide;
     }
 
     internal sealed record Layout(FieldInfo Record, int CountOffset, int ItemsOffset, int ItemSize, int TypeOffset, int SizeOffset, int DataOffset);
