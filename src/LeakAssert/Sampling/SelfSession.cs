@@ -171,11 +171,11 @@ internal sealed class SelfSession : IDisposable
     public static string Duration(TimeSpan t) =>
         t < TimeSpan.FromSeconds(1) ? Numbers.Inv($"{t.TotalMilliseconds:0.###} ms") : Numbers.Inv($"{t.TotalSeconds:0.#} s");
 
-    /// <summary>An exception as the end of a sentence.</summary>
+    /// <summary>An exception as the end of a sentence, without a period of its own (the report adds one).</summary>
     public static string Describe(Exception ex) => ex switch
     {
         ServerNotAvailableException => "the runtime's diagnostics server is not available (is DOTNET_EnableDiagnostics=0 set?)",
         AggregateException { InnerException: { } inner } => Describe(inner),
-        _ => $"{ex.GetType().Name}: {ex.Message}",
+        _ => $"{ex.GetType().Name}: {ex.Message.TrimEnd('.')}",
     };
 }
