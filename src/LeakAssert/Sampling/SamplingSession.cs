@@ -40,9 +40,13 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
         }
         lock (_gate)
         {
-            // Named by process, so that a process can tell its own session folders from another LeakAssert run's.
-            _directory ??= Directory.CreateTempSubdirectory(FolderPrefix);
             string? failure = null;
+            _directory ??= TryNewFolder(out failure);
+            if (_directory is null)
+            {
+                Problem = failure;
+                return false;
+            }
             _recorder = Phases.Measure("start", () => EventPipeRecorder.TryStart(_directory.FullName, bufferMB, Phases, out failure));
             if (_recorder is null) Problem = failure;
             return _recorder is not null;
@@ -107,6 +111,27 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
     private void DeleteDirectory()
     {
         if (_directory is not null) DeleteFolder(_directory);
+    }
+
+    /// <summary>
+    /// A new session folder in the temp folder (<see cref="Faults.TempFolder"/> in a test), or null with the sentence
+    /// saying why there is none. Named by process, so that a process can tell its own session folders from another
+    /// run's.
+    /// </summary>
+    internal static DirectoryInfo? TryNewFolder(out string? problem)
+    {
+        problem = null;
+        try
+        {
+            return Faults.TempFolder is { } root
+                ? Directory.CreateDirectory(Path.Combine(root, FolderPrefix + Path.GetRandomFileName()))
+                : Directory.CreateTempSubdirectory(FolderPrefix);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            problem = "no temporary folder could be made for the session's trace: " + SelfSession.Describe(ex);
+            return null;
+        }
     }
 
     /// <summary>Deletes a session folder; one left behind must not fail the test (the OS cleans /tmp).</summary>

@@ -25,11 +25,11 @@ internal sealed class ObjectIdentity : IDisposable
     /// <summary>Starts recording moves, or returns null with the reason it could not.</summary>
     public static ObjectIdentity? TryStart(out string? problem)
     {
-        var directory = Directory.CreateTempSubdirectory(SamplingSession.FolderPrefix);
-        var recorder = EventPipeRecorder.TryStartMovements(directory.FullName, new PassPhases(), out problem);
-        if (recorder is not null) return new ObjectIdentity(directory, recorder);
+        var directory = SamplingSession.TryNewFolder(out problem);
+        var recorder = directory is null ? null : EventPipeRecorder.TryStartMovements(directory.FullName, new PassPhases(), out problem);
+        if (recorder is not null) return new ObjectIdentity(directory!, recorder);
         problem = "the session that follows objects between heap snapshots did not start: " + problem;
-        SamplingSession.DeleteFolder(directory);
+        if (directory is not null) SamplingSession.DeleteFolder(directory);
         return null;
     }
 
