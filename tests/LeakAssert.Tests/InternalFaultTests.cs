@@ -18,7 +18,7 @@ public sealed class InternalFaultTests
 
     private static LeakProfile LeakWithTrace(Action<string> damage)
     {
-        SamplingSession.BeforeReading = damage;
+        Faults.BeforeTraceRead = damage;
         try
         {
             var leak = new StaticListLeak();
@@ -26,7 +26,7 @@ public sealed class InternalFaultTests
         }
         finally
         {
-            SamplingSession.BeforeReading = null;
+            Faults.BeforeTraceRead = null;
             StaticListLeak.Clear();
         }
     }
@@ -112,7 +112,7 @@ public sealed class InternalFaultTests
     [Fact]
     public void A_first_heap_snapshot_that_throws_is_one_sentence_and_the_leak_still_fails()
     {
-        SnapshotPair.Faults.Snapshot = () => throw new InvalidOperationException("the dump's events made no sense.");
+        Faults.BeforeSnapshot = () => throw new InvalidOperationException("the dump's events made no sense.");
         LeakProfile profile;
         try
         {
@@ -121,7 +121,7 @@ public sealed class InternalFaultTests
         }
         finally
         {
-            SnapshotPair.Faults.Snapshot = null;
+            Faults.BeforeSnapshot = null;
             StaticListLeak.Clear();
         }
 
@@ -135,7 +135,10 @@ public sealed class InternalFaultTests
     public void A_last_heap_snapshot_that_throws_after_a_real_first_one_is_one_sentence_and_the_leak_still_fails()
     {
         var calls = 0;
-        SnapshotPair.Faults.Snapshot = () => ++calls == 1 ? HeapSnapshot.TryTake(out _) : throw new OutOfMemoryException("Insufficient memory to continue the execution of the program.");
+        Faults.BeforeSnapshot = () =>
+        {
+            if (++calls > 1) throw new OutOfMemoryException("Insufficient memory to continue the execution of the program.");
+        };
         LeakProfile profile;
         try
         {
@@ -144,7 +147,7 @@ public sealed class InternalFaultTests
         }
         finally
         {
-            SnapshotPair.Faults.Snapshot = null;
+            Faults.BeforeSnapshot = null;
             StaticListLeak.Clear();
         }
 
@@ -158,7 +161,7 @@ public sealed class InternalFaultTests
     [Fact]
     public void Counters_outside_the_heap_that_cannot_be_read_are_not_measured_not_flat_and_the_heap_still_decides()
     {
-        OutsideHeapRecorder.BeforeReading = () => throw new UnauthorizedAccessException("Access to the path '/proc/self/fd' is denied.");
+        Faults.BeforeCounterReading = () => throw new UnauthorizedAccessException("Access to the path '/proc/self/fd' is denied.");
         LeakProfile leaky, clean;
         try
         {
@@ -169,7 +172,7 @@ public sealed class InternalFaultTests
         }
         finally
         {
-            OutsideHeapRecorder.BeforeReading = null;
+            Faults.BeforeCounterReading = null;
             StaticListLeak.Clear();
         }
 

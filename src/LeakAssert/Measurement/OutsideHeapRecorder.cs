@@ -24,9 +24,6 @@ internal sealed class OutsideHeapRecorder
     /// <summary>Why the counters could not be read (then <see cref="Finish"/> gives null); null while they can.</summary>
     public string? Problem => _problem;
 
-    /// <summary>For tests: runs before each reading, so that one can be made to throw.</summary>
-    internal static Action? BeforeReading { get; set; }
-
     private OutsideHeapRecorder(int checkpoints)
     {
         _iterations = new int[checkpoints];
@@ -116,7 +113,7 @@ internal sealed class OutsideHeapRecorder
 
     private void ReadInto(int k, int iteration)
     {
-        BeforeReading?.Invoke();
+        Sampling.Faults.BeforeCounterReading?.Invoke();
         _iterations[k] = iteration;
         var native = ProcessCounters.NativeBytes();
         var handles = ProcessCounters.Handles();

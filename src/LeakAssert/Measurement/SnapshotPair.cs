@@ -36,7 +36,7 @@ internal sealed class SnapshotPair : IDisposable
         var identity = ObjectIdentity.TryStart(out var identityProblem);
         try
         {
-            var snapshot = Faults.Take(out var problem);
+            var snapshot = Take(out var problem);
             if (snapshot is not null) return (new SnapshotPair(snapshot, startIteration, identity, identityProblem), null);
             identity?.Dispose();
             return (null, problem);
@@ -54,16 +54,10 @@ internal sealed class SnapshotPair : IDisposable
     /// </summary>
     private static string Failed(string what, Exception e) => $"{what} failed ({e.GetType().Name}: {e.Message.Split('\n', 2)[0].TrimEnd('.', ' ', '\r')})";
 
-    /// <summary>For tests: what takes a snapshot, so that one can be made to throw.</summary>
-    internal static class Faults
+    private static HeapSnapshot? Take(out string? problem)
     {
-        public static Func<HeapSnapshot?>? Snapshot { get; set; }
-
-        public static HeapSnapshot? Take(out string? problem)
-        {
-            problem = null;
-            return Snapshot is { } fake ? fake() : HeapSnapshot.TryTake(out problem);
-        }
+        Sampling.Faults.BeforeSnapshot?.Invoke();
+        return HeapSnapshot.TryTake(out problem);
     }
 
     /// <summary>
@@ -76,7 +70,7 @@ internal sealed class SnapshotPair : IDisposable
         if (_identity is null || _middle is not null) return false;
         try
         {
-            var snapshot = Faults.Take(out _);
+            var snapshot = Take(out _);
             if (snapshot is null) return false;
             _middle = _identity.Keep(snapshot.Graph);
             _middleTook = snapshot.TakenIn;
@@ -105,7 +99,7 @@ internal sealed class SnapshotPair : IDisposable
 
     private (HeapDiff? Diff, string? Problem) TryAfter(int iterations, string pass, LeakOptions options)
     {
-        var snapshot = Faults.Take(out var problem);
+        var snapshot = Take(out var problem);
         if (snapshot is null) return (null, problem);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var diff = HeapDiff.Between(_before, snapshot, iterations, pass, [.. options.AcceptedGrowth.Select(a => (a.TypeName, a.Reason))]);

@@ -69,7 +69,7 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
         if (_recorder is null || Problem is not null) return null;
         try
         {
-            BeforeReading?.Invoke(_recorder.TracePath);
+            Faults.BeforeTraceRead?.Invoke(_recorder.TracePath);
             var result = TraceReader.Read(_recorder.TracePath, trim, Phases);
             Problem = result.Problem;
             if (Problem is not null) return null;
@@ -92,9 +92,6 @@ internal sealed class SamplingSession(int bufferMB) : IDisposable
             return null;
         }
     }
-
-    /// <summary>For tests: runs on the finished trace's path before it is read (to truncate or corrupt it).</summary>
-    internal static Action<string>? BeforeReading { get; set; }
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd('.', ' ', '\r');
 
