@@ -384,7 +384,13 @@ internal sealed class ShapeThreadWork(ManualResetEventSlim stop)
     // so no repeat pass and no snapshots ran.
     public readonly byte[] Buffer = new byte[4_096];
 
-    public void Run() => stop.Wait();
+    // Kept alive to the end: once the JIT optimises Run, it stops reporting a dead 'this' on the thread's stack, and
+    // the buffer went after about 110 threads in a loaded run.
+    public void Run()
+    {
+        stop.Wait();
+        GC.KeepAlive(this);
+    }
 }
 
 internal static class ShapeThreads

@@ -67,7 +67,7 @@ public sealed class LevelOffTests
         private int _next;
 
         [MethodImpl(MethodImplOptions.NoInlining)]
-        public void Add() => Kept.Add((_next++).ToString("D6"));
+        public void Add() => Kept.Add(new string((char)('a' + _next++ % 26), 500));
     }
 
     private sealed class DictionaryLeak
@@ -76,7 +76,7 @@ public sealed class LevelOffTests
         private int _next;
 
         [MethodImpl(MethodImplOptions.NoInlining)]
-        public void Add() => Kept[_next++] = new byte[8];
+        public void Add() => Kept[_next++] = new byte[1_000];
     }
 
     private static LeakProfile Run(Action work, bool async)
