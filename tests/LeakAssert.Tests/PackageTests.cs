@@ -11,7 +11,7 @@ namespace LeakAssert.Tests;
 /// </summary>
 public sealed class PackageTests
 {
-    private static readonly string[] Packages = ["LeakAssert.Profiles", "LeakAssert", "LeakAssert.Xunit", "LeakAssert.XunitV3", "LeakAssert.NUnit", "LeakAssert.Cli"];
+    private static readonly string[] Packages = ["LeakAssert.Profiles", "LeakAssert", "LeakAssert.Xunit", "LeakAssert.XunitV3", "LeakAssert.NUnit", "LeakAssert.MSTest", "LeakAssert.Cli"];
 
     [Fact]
     public void Every_package_is_complete_and_packs_without_a_warning()
