@@ -8,7 +8,7 @@ using LeakAssert.Reporting;
 
 // Measures LeakAssert's verdict (detection power, false positives), attribution and cost, and prints Markdown tables
 // to the console and to docs/BENCHMARKS.md. Medians and ratios, never single times.
-// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH] | --traced | --heap-size [--heap-mb 0,100,500,1536] | --exact [--checkpoints N] | --bounded N [--log PATH]]
+// Usage: dotnet run --project bench/LeakAssert.Bench -c Release [-- --runs N] [--out PATH] [--adapters | --outside-heap | --snapshots [--gcdump PATH] | --traced | --heap-size [--heap-mb 0,100,500,1536] | --exact [--checkpoints N] | --bounded N [--log PATH] | --detect64 N]
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var runs = Arg("--runs", 100);
 const string ExactGrowthHeading = "## Exact retained growth";
@@ -67,6 +67,22 @@ if (args.Contains("--exact"))
     Console.Write(section);
     File.WriteAllText(output, HeapSizeCost.Replace(File.Exists(output) ? File.ReadAllText(output) : "", ExactGrowthHeading, section));
     Console.WriteLine($"Wrote {output}");
+    return;
+}
+// --detect64 N: the detection table's 64 B row alone, N runs a cell, printed (a check that a verdict change kept it).
+if (args.Contains("--detect64"))
+{
+    var n64 = Arg("--detect64", 100);
+    foreach (var iterations in new[] { 1_000, 10_000 })
+    {
+        var flagged = Enumerable.Range(0, n64).Count(_ =>
+        {
+            var p = Leak.Profile(Workloads.Leak(64), iterations, new LeakOptions { Sampling = SamplingMode.Off, AttributionBudget = TimeSpan.Zero, Checkpoints = checkpoints });
+            Workloads.ClearLeaks();
+            return Flags(p, 0.Bytes().PerIteration());
+        });
+        Console.WriteLine($"64 B an iteration, {iterations:N0} iterations: {flagged}/{n64} flagged");
+    }
     return;
 }
 // --bounded N: the bounded-growth false-positive rows alone, N runs each; replaces their own section only. Flagged
